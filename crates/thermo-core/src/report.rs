@@ -1,0 +1,138 @@
+//! The analysis report: every layer for one program at one instant.
+//!
+//! [`analyze`] is the single entry point used by `thermo analyze` and the service; each
+//! layer contributes one section. [`AnalysisConfig`] carries every layer's thresholds,
+//! with documented defaults, and is what `thermo analyze --config FILE` reads (TOML).
+
+use chrono::{Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::entropy::{EntropyReport, ThresholdSlowingRule, schedule_entropy_between};
+use crate::model::Schedule;
+use crate::summary::ProgramSummary;
+
+/// Entropy-layer settings (`[entropy]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EntropyConfig {
+    /// Days of schedule, starting at the analysis date, whose assignments are counted
+    /// (default 28, the planning horizon); 0 counts the whole schedule.
+    pub window_days: u32,
+    /// Measurements kept by the entropy monitor (default 100).
+    pub monitor_capacity: usize,
+    /// Critical-slowing rule of the entropy monitor.
+    pub critical_slowing: ThresholdSlowingRule,
+}
+
+impl Default for EntropyConfig {
+    fn default() -> Self {
+        Self {
+            window_days: 28,
+            monitor_capacity: 100,
+            critical_slowing: ThresholdSlowingRule::default(),
+        }
+    }
+}
+
+/// Every threshold of the analysis, by layer. Unknown keys are rejected.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnalysisConfig {
+    /// `[entropy]` section.
+    pub entropy: EntropyConfig,
+}
+
+/// The report of `thermo analyze`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisReport {
+    /// The analysis date.
+    pub at: NaiveDate,
+    /// What the bundle holds.
+    pub program: ProgramSummary,
+    /// Entropy of the assignments in the entropy window.
+    pub entropy: EntropyReport,
+}
+
+/// The date an analysis should run at when none is given: `today` when it falls inside the
+/// schedule's assignment dates, else the schedule's first date (or `today` for an empty schedule).
+pub fn default_analysis_date(schedule: &Schedule, today: NaiveDate) -> NaiveDate {
+    match schedule.assignment_date_range() {
+        Some((first, last)) if today < first || today > last => first,
+        _ => today,
+    }
+}
+
+/// Runs every layer on `schedule` at date `at`.
+pub fn analyze(schedule: &Schedule, at: NaiveDate, config: &AnalysisConfig) -> AnalysisReport {
+    let window_end = (config.entropy.window_days > 0)
+        .then(|| at + Duration::days(i64::from(config.entropy.window_days)));
+    let window_start = (config.entropy.window_days > 0).then_some(at);
+    AnalysisReport {
+        at,
+        program: ProgramSummary::of(schedule),
+        entropy: schedule_entropy_between(schedule, window_start, window_end),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AssignmentRole, Person, ScheduleBuilder, Session};
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn schedule() -> Schedule {
+        let mut b = ScheduleBuilder::new();
+        b.add_person(Person::new("a")).unwrap();
+        b.add_person(Person::new("b")).unwrap();
+        b.assign(
+            "a",
+            d("2026-01-01"),
+            Session::Am,
+            None,
+            AssignmentRole::Primary,
+        )
+        .unwrap();
+        b.assign(
+            "b",
+            d("2026-03-01"),
+            Session::Am,
+            None,
+            AssignmentRole::Primary,
+        )
+        .unwrap();
+        b.build()
+    }
+
+    #[test]
+    fn default_date_is_today_inside_the_schedule_else_its_first_date() {
+        let s = schedule();
+        assert_eq!(default_analysis_date(&s, d("2026-02-01")), d("2026-02-01"));
+        assert_eq!(default_analysis_date(&s, d("2027-01-01")), d("2026-01-01"));
+        assert_eq!(default_analysis_date(&s, d("2025-01-01")), d("2026-01-01"));
+    }
+
+    #[test]
+    fn entropy_window_limits_the_assignments_counted() {
+        let s = schedule();
+        let windowed = analyze(&s, d("2026-01-01"), &AnalysisConfig::default());
+        assert_eq!(windowed.entropy.assignments_counted, 1);
+        let mut whole = AnalysisConfig::default();
+        whole.entropy.window_days = 0;
+        assert_eq!(
+            analyze(&s, d("2026-01-01"), &whole)
+                .entropy
+                .assignments_counted,
+            2
+        );
+    }
+
+    #[test]
+    fn config_rejects_unknown_keys() {
+        let err =
+            serde_json::from_str::<AnalysisConfig>(r#"{"entropy": {"window": 3}}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field `window`"), "{err}");
+    }
+}

@@ -1,0 +1,1 @@
+//! Schedule bundles for Thermo Resilience: read, validate and write.

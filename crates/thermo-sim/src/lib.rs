@@ -1,0 +1,1 @@
+//! Demo-program generator, scenario simulator and module comparison for Thermo Resilience.
