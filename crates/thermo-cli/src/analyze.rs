@@ -36,8 +36,10 @@ pub fn load_config(path: Option<&Path>) -> anyhow::Result<AnalysisConfig> {
     let Some(path) = path else {
         return Ok(AnalysisConfig::default());
     };
-    let text = std::fs::read_to_string(path).map_err(|e| BadInput(format!("{}: cannot read config: {e}", path.display())))?;
-    toml::from_str(&text).map_err(|e| BadInput(format!("{}: {}", path.display(), e.to_string().trim_end())).into())
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| BadInput(format!("{}: cannot read config: {e}", path.display())))?;
+    toml::from_str(&text)
+        .map_err(|e| BadInput(format!("{}: {}", path.display(), e.to_string().trim_end())).into())
 }
 
 /// Runs `thermo analyze`.
@@ -45,10 +47,14 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<()> {
     let config = load_config(args.config.as_deref())?;
     let schedule = load_bundle(&args.path)?;
     let today = chrono::Utc::now().date_naive();
-    let at = args.at.unwrap_or_else(|| default_analysis_date(&schedule, today));
+    let at = args
+        .at
+        .unwrap_or_else(|| default_analysis_date(&schedule, today));
     let report = analyze(&schedule, at, &config);
     let text = match args.format {
-        OutputFormat::Json => serde_json::to_string_pretty(&report).context("serialising the report")? + "\n",
+        OutputFormat::Json => {
+            serde_json::to_string_pretty(&report).context("serialising the report")? + "\n"
+        }
         OutputFormat::Table => render_table(&report),
     };
     write_output(args.out.as_deref(), &text)
@@ -66,20 +72,46 @@ pub fn render_table(report: &AnalysisReport) -> String {
         _ => "no assignments".to_owned(),
     };
     let rows = [
-        ("people", format!("{} (residents {}, faculty {}, other {})", p.people, p.people_by_role.resident, p.people_by_role.faculty, p.people_by_role.other)),
+        (
+            "people",
+            format!(
+                "{} (residents {}, faculty {}, other {})",
+                p.people,
+                p.people_by_role.resident,
+                p.people_by_role.faculty,
+                p.people_by_role.other
+            ),
+        ),
         ("rotations", p.rotations.to_string()),
         ("dates", range),
         ("blocks", p.blocks.to_string()),
         ("assignments", p.assignments.to_string()),
         ("absences", p.absences.to_string()),
-        ("swaps", format!("{} (executed {}, rejected {}, other {})", p.swaps.total, p.swaps.executed, p.swaps.rejected, p.swaps.other)),
+        (
+            "swaps",
+            format!(
+                "{} (executed {}, rejected {}, other {})",
+                p.swaps.total, p.swaps.executed, p.swaps.rejected, p.swaps.other
+            ),
+        ),
         ("calendar rows", p.calendar_days.to_string()),
-        ("metric series", p.metric_series.iter().map(|m| format!("{} ({})", m.metric, m.samples)).collect::<Vec<_>>().join(", ")),
+        (
+            "metric series",
+            p.metric_series
+                .iter()
+                .map(|m| format!("{} ({})", m.metric, m.samples))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
     ];
     push_rows(&mut out, &rows);
     let _ = writeln!(out);
     let e = &report.entropy;
-    let _ = writeln!(out, "Entropy (bits; {} assignments counted)", e.assignments_counted);
+    let _ = writeln!(
+        out,
+        "Entropy (bits; {} assignments counted)",
+        e.assignments_counted
+    );
     let bits = |v: f64| format!("{v:.4}");
     let rows = [
         ("person H(P)", bits(e.person_entropy)),
@@ -89,14 +121,21 @@ pub fn render_table(report: &AnalysisReport) -> String {
         ("mutual information I(P;R)", bits(e.mutual_information)),
         ("H(P|R)", bits(e.person_given_rotation)),
         ("H(R|P)", bits(e.rotation_given_person)),
-        ("normalized (evenness)", format!("{:.4}", e.normalized_entropy)),
+        (
+            "normalized (evenness)",
+            format!("{:.4}", e.normalized_entropy),
+        ),
     ];
     push_rows(&mut out, &rows);
     out
 }
 
 fn push_rows(out: &mut String, rows: &[(&str, String)]) {
-    let width = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    let width = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
     for (k, v) in rows {
         let _ = writeln!(out, "  {k:<width$}  {v}");
     }

@@ -34,7 +34,9 @@ pub struct DemoArgs {
 /// Runs `thermo demo`.
 pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     if args.days == 0 || args.residents + args.faculty == 0 {
-        return Err(BadInput("--days and --residents + --faculty must be at least 1".into()).into());
+        return Err(
+            BadInput("--days and --residents + --faculty must be at least 1".into()).into(),
+        );
     }
     let config = DemoConfig {
         seed: args.seed,
@@ -44,7 +46,8 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         start: args.start,
     };
     let schedule = generate(&config);
-    thermo_io::write_csv_dir(&schedule, &args.out).with_context(|| format!("writing {}", args.out.display()))?;
+    thermo_io::write_csv_dir(&schedule, &args.out)
+        .with_context(|| format!("writing {}", args.out.display()))?;
     eprintln!(
         "wrote {} people, {} assignments, {} absences, {} swaps, {} metric samples to {}",
         schedule.people.len(),
