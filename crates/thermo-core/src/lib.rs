@@ -6,9 +6,13 @@
 //! Modules:
 //! - [`model`]: the schedule model with dense ids;
 //! - [`entropy`]: Shannon, joint, mutual-information and conditional entropies of a
-//!   schedule, entropy production and the [`entropy::EntropyMonitor`].
+//!   schedule, entropy production and the [`entropy::EntropyMonitor`];
+//! - [`queueing`] and [`transport`]: Erlang B/C/A, schedule utilization, stigmergy trails and
+//!   transport dynamics (saturation gradient, boundary layer, Péclet number).
 
 pub mod entropy;
 pub mod model;
+pub mod queueing;
 pub mod report;
 pub mod summary;
+pub mod transport;
