@@ -67,7 +67,6 @@ impl Assembler {
     }
 
     fn person(&mut self, row: &mut Row<'_>) {
-        let before = row.errors.len();
         let id = row.required("id").map(str::to_owned);
         let role = row.keyword(
             "role",
@@ -86,7 +85,10 @@ impl Assembler {
                     .collect()
             })
             .unwrap_or_default();
-        let (Some(id), true) = (id, row.errors.len() == before) else {
+        // A row whose id is valid defines the id even when another cell is wrong: the
+        // bundle is rejected anyway, and references to the id must not cascade into
+        // "names no person" problems.
+        let Some(id) = id else {
             return;
         };
         if self.builder.person_index(&id).is_some() {
@@ -107,7 +109,6 @@ impl Assembler {
     }
 
     fn rotation(&mut self, row: &mut Row<'_>) {
-        let before = row.errors.len();
         let id = row.required("id").map(str::to_owned);
         let kind = row.text("kind");
         let min_coverage = row.count("min_coverage", 0, 0);
@@ -115,7 +116,10 @@ impl Assembler {
             "counts_as_work",
             Rotation::default_counts_as_work(kind.as_deref()),
         );
-        let (Some(id), true) = (id, row.errors.len() == before) else {
+        // A row whose id is valid defines the id even when another cell is wrong: the
+        // bundle is rejected anyway, and references to the id must not cascade into
+        // "names no person" problems.
+        let Some(id) = id else {
             return;
         };
         if self.builder.rotation_index(&id).is_some() {
