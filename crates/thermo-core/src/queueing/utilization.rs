@@ -368,6 +368,35 @@ pub struct PoolErlang {
     pub required_headcount: Option<u64>,
 }
 
+/// How many people are at each level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub struct LevelCounts {
+    /// Below the warning threshold.
+    pub green: usize,
+    /// Warning band.
+    pub yellow: usize,
+    /// At or above the maximum utilization.
+    pub orange: usize,
+    /// Critical band.
+    pub red: usize,
+    /// Emergency band.
+    pub black: usize,
+}
+
+impl LevelCounts {
+    fn add(&mut self, level: UtilizationLevel) {
+        let slot = match level {
+            UtilizationLevel::Green => &mut self.green,
+            UtilizationLevel::Yellow => &mut self.yellow,
+            UtilizationLevel::Orange => &mut self.orange,
+            UtilizationLevel::Red => &mut self.red,
+            UtilizationLevel::Black => &mut self.black,
+        };
+        *slot += 1;
+    }
+}
+
 /// The `utilization` section of the analysis report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UtilizationReport {
@@ -377,8 +406,8 @@ pub struct UtilizationReport {
     pub horizon_days: u32,
     /// Program utilization (Σ load / Σ capacity).
     pub program: UtilizationMetrics,
-    /// People at each level, GREEN to BLACK (people with neither load nor capacity excluded).
-    pub people_by_level: [usize; 5],
+    /// People at each level (people with neither load nor capacity excluded).
+    pub people_by_level: LevelCounts,
     /// Per organisational unit, sorted by unit name.
     pub units: Vec<UnitUtilization>,
     /// Erlang C view of the pool; `null` when nobody has capacity.
@@ -407,12 +436,12 @@ pub fn utilization_from_loads(
     let total_load: f64 = loads.load.iter().sum();
     let total_capacity: f64 = loads.capacity.iter().sum();
     let program = utilization_metrics(total_load, total_capacity, config);
-    let mut people_by_level = [0_usize; 5];
+    let mut people_by_level = LevelCounts::default();
     let mut by_unit: std::collections::BTreeMap<&str, (usize, f64, f64)> = Default::default();
     for (i, person) in schedule.people.iter().enumerate() {
         let (l, c) = (loads.load[i], loads.capacity[i]);
         if l > 0.0 || c > 0.0 {
-            people_by_level[utilization_metrics(l, c, config).level as usize] += 1;
+            people_by_level.add(utilization_metrics(l, c, config).level);
         }
         let e = by_unit
             .entry(person.unit.as_deref().unwrap_or("(none)"))
@@ -608,7 +637,14 @@ mod tests {
         assert_eq!(r.units[0].unit, "icu");
         assert_eq!(r.units[0].metrics.utilization, 0.75);
         assert_eq!(r.units[1].metrics.utilization, 0.0);
-        assert_eq!(r.people_by_level, [2, 0, 0, 0, 1]);
+        assert_eq!(
+            r.people_by_level,
+            LevelCounts {
+                green: 2,
+                black: 1,
+                ..Default::default()
+            }
+        );
         let e = r.erlang.unwrap();
         assert_eq!(e.servers, 3);
         assert!((e.offered_load - 1.5).abs() < 1e-15);

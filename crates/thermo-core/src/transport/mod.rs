@@ -207,6 +207,54 @@ pub enum TransportAlertCode {
     BoundaryLayer,
 }
 
+impl PecletBand {
+    /// The name used in the report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stable => "stable",
+            Self::ApproachingCritical => "approaching_critical",
+            Self::Unstable => "unstable",
+        }
+    }
+}
+
+impl TransportLevel {
+    /// The name used in the report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Warning => "warning",
+            Self::Critical => "critical",
+            Self::Emergency => "emergency",
+        }
+    }
+}
+
+impl TransportAlertCode {
+    /// The code used in the report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PeWarning => "PE_WARNING",
+            Self::PeCritical => "PE_CRITICAL",
+            Self::PeUnstable => "PE_UNSTABLE",
+            Self::GradientWarning => "GRADIENT_WARNING",
+            Self::GradientMixing => "GRADIENT_MIXING",
+            Self::BoundaryLayer => "BOUNDARY_LAYER",
+        }
+    }
+}
+
+impl UnitGrouping {
+    /// The name used in configuration and the report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Person => "person",
+            Self::Rotation => "rotation",
+            Self::Unit => "unit",
+        }
+    }
+}
+
 /// One alert of a transport check.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TransportAlert {
@@ -990,6 +1038,43 @@ mod tests {
         );
         assert!(r.alerts.is_empty());
         assert_eq!(r.time_to_saturation_minutes, None);
+    }
+
+    #[test]
+    fn names_match_the_serialised_form() {
+        use TransportAlertCode::*;
+        for code in [
+            PeWarning,
+            PeCritical,
+            PeUnstable,
+            GradientWarning,
+            GradientMixing,
+            BoundaryLayer,
+        ] {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
+        for band in [
+            PecletBand::Stable,
+            PecletBand::ApproachingCritical,
+            PecletBand::Unstable,
+        ] {
+            assert_eq!(serde_json::to_value(band).unwrap(), band.as_str());
+        }
+        for level in [
+            TransportLevel::Ok,
+            TransportLevel::Warning,
+            TransportLevel::Critical,
+            TransportLevel::Emergency,
+        ] {
+            assert_eq!(serde_json::to_value(level).unwrap(), level.as_str());
+        }
+        for g in [
+            UnitGrouping::Person,
+            UnitGrouping::Rotation,
+            UnitGrouping::Unit,
+        ] {
+            assert_eq!(serde_json::to_value(g).unwrap(), g.as_str());
+        }
     }
 
     #[test]
