@@ -258,6 +258,19 @@ impl HorizonLoads {
         days: u32,
         sessions_per_day: f64,
     ) -> Self {
+        Self::measure_visiting(schedule, start, days, sessions_per_day, |_, _| {})
+    }
+
+    /// [`HorizonLoads::measure`], calling `visit(assignment, work sessions)` for every
+    /// assignment that is work (whatever its date) in the same single pass, so callers can
+    /// gather more per-assignment figures without reading the assignments twice.
+    pub fn measure_visiting(
+        schedule: &Schedule,
+        start: NaiveDate,
+        days: u32,
+        sessions_per_day: f64,
+        mut visit: impl FnMut(&Assignment, f64),
+    ) -> Self {
         let h = days as usize;
         // Calendar factors per day and half-day; session rows override whole-day rows.
         let mut am = vec![1.0_f64; h];
@@ -307,12 +320,29 @@ impl HorizonLoads {
             .iter()
             .map(|b| (b.date - start).num_days())
             .collect();
+        // Work sessions per block and whether each rotation counts, so the hot loop only
+        // indexes small tables.
+        let block_sessions: Vec<f64> = schedule
+            .blocks
+            .iter()
+            .map(|b| if b.session == Session::Day { 2.0 } else { 1.0 })
+            .collect();
+        let rotation_works: Vec<bool> = schedule
+            .rotations
+            .iter()
+            .map(|r| r.counts_as_work)
+            .collect();
         let mut load = vec![0.0_f64; schedule.people.len()];
         for a in &schedule.assignments {
+            if !a.role.covers() || a.rotation.is_some_and(|r| !rotation_works[r.index()]) {
+                continue;
+            }
+            let w = block_sessions[a.block.index()];
             let d = block_day[a.block.index()];
             if d >= 0 && d < days as i64 {
-                load[a.person.index()] += work_sessions(schedule, a);
+                load[a.person.index()] += w;
             }
+            visit(a, w);
         }
         Self {
             start,

@@ -14,12 +14,11 @@
 pub mod stigmergy;
 pub mod unbounded;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{PersonIdx, Schedule, SwapKind, SwapStatus};
+use crate::model::{Schedule, SwapKind, SwapStatus};
 use crate::queueing::utilization::{HorizonLoads, work_sessions};
-use stigmergy::TrailStore;
 
 /// Minutes per day, for the time-to-saturation gauge.
 pub const MINUTES_PER_DAY: f64 = 1440.0;
@@ -367,6 +366,12 @@ pub struct Transfer {
 pub struct TransportInput {
     /// Units (indices are positions here).
     pub units: Vec<UnitState>,
+    /// New work per unit created in the window, blocks (empty = none); like transfers
+    /// from outside every unit.
+    pub new_work: Vec<f64>,
+    /// New work per unit weighted by recency, Σ blocks·e^{−k·age} over everything created
+    /// before the analysis instant (empty = none).
+    pub new_work_decayed: Vec<f64>,
     /// Flows before the analysis instant (any age; those within the window drive λ and D).
     pub transfers: Vec<Transfer>,
     /// Executed-swap throughput over the last 4·W, blocks per day.
@@ -476,6 +481,17 @@ pub fn evaluate(input: &TransportInput, config: &TransportConfig) -> TransportRe
         }
         if is_s(t.from) && !is_s(t.to) {
             out_of_s += t.blocks;
+        }
+    }
+    for (i, &blocks) in input.new_work.iter().enumerate() {
+        unit_in[i] += blocks;
+        if in_s[i] {
+            into_s += blocks;
+        }
+    }
+    for (i, &decayed) in input.new_work_decayed.iter().enumerate() {
+        if in_s[i] {
+            ewma_into_s += decayed;
         }
     }
     let arrival_rate = per_window(into_s);
@@ -688,16 +704,12 @@ pub fn analysis_instant(at: NaiveDate) -> DateTime<Utc> {
     at.and_time(NaiveTime::MIN).and_utc()
 }
 
-fn age_days(t: DateTime<Utc>, event: DateTime<Utc>) -> f64 {
-    (t - event).num_milliseconds() as f64 / 86_400_000.0
-}
-
 /// Units of a schedule under a grouping, with the unit each person's events belong to.
 struct Grouping {
     units: Vec<UnitState>,
     /// Unit of each person's swaps and trails.
     person_unit: Vec<Option<usize>>,
-    /// Unit of an assignment, by person and rotation (`None` = rotation-less work).
+    /// How an assignment's unit is found.
     assignment_unit: AssignmentUnit,
 }
 
@@ -707,20 +719,6 @@ enum AssignmentUnit {
 }
 
 impl Grouping {
-    fn unit_of(
-        &self,
-        person: PersonIdx,
-        rotation: Option<crate::model::RotationIdx>,
-    ) -> Option<usize> {
-        match self.assignment_unit {
-            AssignmentUnit::ByPerson => self.person_unit[person.index()],
-            AssignmentUnit::ByRotation {
-                no_rotation,
-                offset,
-            } => Some(rotation.map_or(no_rotation, |r| offset + r.index())),
-        }
-    }
-
     fn build(schedule: &Schedule, loads: &HorizonLoads, grouping: UnitGrouping) -> Self {
         match grouping {
             UnitGrouping::Person => Self {
@@ -831,51 +829,119 @@ impl Grouping {
     }
 }
 
+/// `e^{−k·age}` for ages in milliseconds, from three small tables (whole days, minutes of
+/// the day, seconds of the minute) so that a million events need no `exp` call. Ages beyond
+/// 40/k days (weight < e^{−40}) weigh 0. Relative error ≤ 1e-9 (milliseconds are dropped).
+struct DecayTables {
+    days: Vec<f64>,
+    minutes: Vec<f64>,
+    seconds: Vec<f64>,
+}
+
+impl DecayTables {
+    fn new(k: f64) -> Self {
+        let max_days = if k > 0.0 {
+            (40.0 / k).ceil().min(1e6) as usize
+        } else {
+            0
+        };
+        Self {
+            days: (0..=max_days).map(|d| (-k * d as f64).exp()).collect(),
+            minutes: (0..1440).map(|m| (-k * m as f64 / 1440.0).exp()).collect(),
+            seconds: (0..60).map(|x| (-k * x as f64 / 86_400.0).exp()).collect(),
+        }
+    }
+
+    fn weight(&self, age_ms: i64) -> f64 {
+        let day = (age_ms / 86_400_000) as usize;
+        if day >= self.days.len() {
+            return 0.0;
+        }
+        let rem = age_ms % 86_400_000;
+        let minute = (rem / 60_000) as usize;
+        let second = ((rem % 60_000) / 1000) as usize;
+        self.days[day] * self.minutes[minute] * self.seconds[second]
+    }
+}
+
+const MS_PER_DAY: f64 = 86_400_000.0;
+
 /// Builds the transport input of `schedule` at the start of day `at`.
 ///
 /// New work: assignments with `created_at` before t (the window ones drive λ, all of them
 /// the EWMA), into the unit of the assignment. Transfers: executed ABSORB swaps with
 /// `executed_at` before t, from the source's unit to the target's unit (or the pool).
 /// ONE_TO_ONE swaps exchange blocks both ways, so they move no net load; they still count in
-/// the swap throughput and build swap-affinity trails.
+/// the swap throughput and build swap-affinity trails. One pass over the assignments and
+/// one over the swaps.
 pub fn transport_input(
     schedule: &Schedule,
     at: NaiveDate,
     config: &TransportConfig,
 ) -> TransportInput {
     let t = analysis_instant(at);
-    let loads = HorizonLoads::measure(schedule, at, config.horizon_days, config.capacity_per_day);
-    let grouping = Grouping::build(schedule, &loads, config.unit);
-    // Events older than this weigh less than e^{-40} in the EWMA and are outside the window.
-    let k = config.decay_per_day.max(0.0);
-    let window = f64::from(config.window_days);
-    let horizon_of_interest = if k > 0.0 {
-        (40.0 / k).max(4.0 * window)
+    let t_ms = t.timestamp_millis();
+    let k = if config.decay_per_day.is_finite() {
+        config.decay_per_day.max(0.0)
     } else {
-        f64::INFINITY
+        0.0
     };
-    let mut transfers = Vec::new();
-    for a in &schedule.assignments {
-        let Some(created) = a.created_at else {
-            continue;
+    let window_ms = i64::from(config.window_days) * 86_400_000;
+    let decay = DecayTables::new(k);
+    let by_rotation = config.unit == UnitGrouping::Rotation;
+    let people = schedule.people.len();
+    let columns = if by_rotation {
+        schedule.rotations.len() + 1
+    } else {
+        people
+    };
+    // New work by person (person and unit groupings) or by rotation column (the last
+    // column is work without a rotation).
+    let mut fresh = vec![0.0_f64; columns];
+    let mut fresh_decayed = vec![0.0_f64; columns];
+    let loads = HorizonLoads::measure_visiting(
+        schedule,
+        at,
+        config.horizon_days,
+        config.capacity_per_day,
+        |a, w| {
+            let Some(created) = a.created_at else { return };
+            let age_ms = t_ms - created.timestamp_millis();
+            if age_ms <= 0 {
+                return;
+            }
+            let col = if by_rotation {
+                a.rotation.map_or(columns - 1, |r| r.index())
+            } else {
+                a.person.index()
+            };
+            if age_ms <= window_ms {
+                fresh[col] += w;
+            }
+            fresh_decayed[col] += w * decay.weight(age_ms);
+        },
+    );
+    let grouping = Grouping::build(schedule, &loads, config.unit);
+    let mut new_work = vec![0.0_f64; grouping.units.len()];
+    let mut new_work_decayed = vec![0.0_f64; grouping.units.len()];
+    for col in 0..columns {
+        let unit = match grouping.assignment_unit {
+            AssignmentUnit::ByRotation {
+                no_rotation,
+                offset,
+            } => Some(if col + 1 == columns {
+                no_rotation
+            } else {
+                offset + col
+            }),
+            AssignmentUnit::ByPerson => grouping.person_unit[col],
         };
-        if created >= t {
-            continue;
-        }
-        let age = age_days(t, created);
-        if age > horizon_of_interest {
-            continue;
-        }
-        let w = work_sessions(schedule, a);
-        if w > 0.0 {
-            transfers.push(Transfer {
-                from: None,
-                to: grouping.unit_of(a.person, a.rotation),
-                blocks: w,
-                age_days: age,
-            });
+        if let Some(u) = unit {
+            new_work[u] += fresh[col];
+            new_work_decayed[u] += fresh_decayed[col];
         }
     }
+    let mut transfers = Vec::new();
     let mut throughput_blocks = 0.0;
     for s in &schedule.swaps {
         if s.status != SwapStatus::Executed {
@@ -884,30 +950,28 @@ pub fn transport_input(
         let Some(executed) = s.executed_at else {
             continue;
         };
-        if executed >= t {
+        let age_ms = t_ms - executed.timestamp_millis();
+        if age_ms <= 0 {
             continue;
         }
-        let age = age_days(t, executed);
-        if age <= 4.0 * window {
+        if age_ms <= 4 * window_ms {
             throughput_blocks += f64::from(s.blocks);
         }
-        if s.kind == SwapKind::Absorb && age <= horizon_of_interest {
+        if s.kind == SwapKind::Absorb && (age_ms <= window_ms || decay.weight(age_ms) > 0.0) {
             transfers.push(Transfer {
                 from: grouping.person_unit[s.source.index()],
                 to: s.target.and_then(|p| grouping.person_unit[p.index()]),
                 blocks: f64::from(s.blocks),
-                age_days: age,
+                age_days: age_ms as f64 / MS_PER_DAY,
             });
         }
     }
-    let swap_throughput = if window > 0.0 {
-        throughput_blocks / (4.0 * window)
+    let swap_throughput = if window_ms > 0 {
+        throughput_blocks / (4.0 * f64::from(config.window_days))
     } else {
         0.0
     };
-    let trails = TrailStore::from_swaps(schedule, t - Duration::milliseconds(1), k);
-    let affinities = trails
-        .swap_affinities_at(t)
+    let affinities = stigmergy::swap_affinities(schedule, t, k)
         .into_iter()
         .map(|(a, b, s)| {
             (
@@ -919,6 +983,8 @@ pub fn transport_input(
         .collect();
     TransportInput {
         units: grouping.units,
+        new_work,
+        new_work_decayed,
         transfers,
         swap_throughput,
         affinities,
@@ -967,6 +1033,7 @@ mod tests {
             ],
             swap_throughput: 0.0,
             affinities: vec![],
+            ..Default::default()
         }
     }
 

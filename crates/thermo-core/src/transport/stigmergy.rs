@@ -292,6 +292,58 @@ impl TrailStore {
     }
 }
 
+/// Swap-affinity trails of the executed swaps strictly before `t`, with their strength at
+/// `t`, as `(a, b, strength)` with `a < b`, sorted by pair.
+///
+/// The same trails as [`TrailStore::from_swaps`] (then [`TrailStore::swap_affinities_at`]),
+/// computed by sorting (pair, time) keys instead of hashing, for the transport check's
+/// hot path: O(S log S) with no allocation per event.
+pub fn swap_affinities(
+    schedule: &Schedule,
+    t: DateTime<Utc>,
+    decay_per_day: f64,
+) -> Vec<(PersonIdx, PersonIdx, f64)> {
+    let k = if decay_per_day.is_finite() {
+        decay_per_day.max(0.0)
+    } else {
+        0.0
+    };
+    let t_ms = t.timestamp_millis();
+    let mut events: Vec<(u64, i64)> = schedule
+        .swaps
+        .iter()
+        .filter(|s| s.status == SwapStatus::Executed)
+        .filter_map(|s| {
+            let target = s.target?;
+            let executed = s.executed_at?.timestamp_millis();
+            (target != s.source && executed < t_ms).then(|| {
+                let (a, b) = (s.source.min(target), s.source.max(target));
+                ((u64::from(a.0) << 32) | u64::from(b.0), executed)
+            })
+        })
+        .collect();
+    events.sort_unstable();
+    let days = |ms: i64| ms as f64 / 1000.0 / SECONDS_PER_DAY;
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < events.len() {
+        let key = events[i].0;
+        let (mut strength, mut last) = (INITIAL_STRENGTH, events[i].1);
+        while i < events.len() && events[i].0 == key {
+            let at = events[i].1;
+            strength = (evaporate(strength, k, days(at - last)) + REINFORCEMENT).min(MAX_STRENGTH);
+            last = at;
+            i += 1;
+        }
+        out.push((
+            PersonIdx((key >> 32) as u32),
+            PersonIdx(key as u32),
+            evaporate(strength, k, days(t_ms - last)),
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,6 +425,14 @@ mod tests {
         assert!((aff[0].2 - expected).abs() < 1e-12);
         let kinds: std::collections::BTreeSet<_> = st.trails().iter().map(|(k, _, _)| *k).collect();
         assert_eq!(kinds.len(), 5);
+        // The sorted fast path agrees with the store.
+        let fast = swap_affinities(&s, t(20, 0), 0.1);
+        let slow = TrailStore::from_swaps(&s, t(20, 0), 0.1).swap_affinities_at(t(20, 0));
+        assert_eq!(fast.len(), slow.len());
+        for (f, w) in fast.iter().zip(&slow) {
+            assert_eq!((f.0, f.1), (w.0, w.1));
+            assert!((f.2 - w.2).abs() < 1e-12);
+        }
         // Swaps after `until` are ignored.
         assert!(TrailStore::from_swaps(&s, t(1, 0), 0.1).is_empty());
     }
