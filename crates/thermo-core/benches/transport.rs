@@ -11,9 +11,12 @@ use thermo_core::model::{
     Assignment, AssignmentRole, Block, Person, PersonIdx, Rotation, RotationIdx, Schedule,
     ScheduleBuilder, Session, Swap, SwapKind, SwapStatus,
 };
-use thermo_core::queueing::utilization::{UtilizationConfig, schedule_utilization};
+use thermo_core::queueing::utilization::{HorizonLoads, UtilizationConfig, schedule_utilization};
 use thermo_core::queueing::{erlang_c, safe_utilization};
-use thermo_core::transport::{TransportConfig, UnitGrouping, check_transport};
+use thermo_core::transport::stigmergy::swap_affinities;
+use thermo_core::transport::{
+    TransportConfig, UnitGrouping, analysis_instant, check_transport, evaluate, transport_input,
+};
 
 const PEOPLE: u32 = 2_000;
 const ASSIGNMENTS: usize = 1_000_000;
@@ -105,6 +108,38 @@ fn bench(c: &mut Criterion) {
     };
     group.bench_function("check_by_rotation_2000p_1m_100k", |bench| {
         bench.iter(|| check_transport(black_box(&s), at(), &by_rotation))
+    });
+    let no_decay = TransportConfig {
+        decay_per_day: 0.0,
+        ..Default::default()
+    };
+    group.bench_function("parts/check_without_decay", |bench| {
+        bench.iter(|| check_transport(black_box(&s), at(), &no_decay))
+    });
+    group.bench_function("parts/transport_input", |bench| {
+        bench.iter(|| transport_input(black_box(&s), at(), &TransportConfig::default()))
+    });
+    let input = transport_input(&s, at(), &TransportConfig::default());
+    group.bench_function("parts/evaluate", |bench| {
+        bench.iter(|| evaluate(black_box(&input), &TransportConfig::default()))
+    });
+    group.bench_function("parts/horizon_loads_1m", |bench| {
+        bench.iter(|| HorizonLoads::measure(black_box(&s), at(), 28, 2.0))
+    });
+    group.bench_function("parts/swap_affinities_100k", |bench| {
+        bench.iter(|| swap_affinities(black_box(&s), analysis_instant(at()), 0.1))
+    });
+    // The floor any one-pass check pays: reading every assignment once.
+    group.bench_function("scan_floor_1m_assignments", |bench| {
+        bench.iter(|| {
+            black_box(&s)
+                .assignments
+                .iter()
+                .map(|a| {
+                    u64::from(a.person.0) + a.created_at.map_or(0, |c| c.timestamp_millis() as u64)
+                })
+                .fold(0_u64, u64::wrapping_add)
+        })
     });
     group.bench_function("utilization_2000p_1m_assignments", |bench| {
         bench.iter(|| {

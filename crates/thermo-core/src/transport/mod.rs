@@ -905,11 +905,13 @@ pub fn transport_input(
         config.horizon_days,
         config.capacity_per_day,
         |a, w| {
+            // Work created at or after t (planned ahead) is not an arrival yet; comparing
+            // dates first skips the timestamp arithmetic for it.
             let Some(created) = a.created_at else { return };
-            let age_ms = t_ms - created.timestamp_millis();
-            if age_ms <= 0 {
+            if created >= t {
                 return;
             }
+            let age_ms = t_ms - created.timestamp_millis();
             let col = if by_rotation {
                 a.rotation.map_or(columns - 1, |r| r.index())
             } else {
