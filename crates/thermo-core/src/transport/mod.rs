@@ -829,42 +829,47 @@ impl Grouping {
     }
 }
 
-/// `e^{−k·age}` for ages in milliseconds, from three small tables (whole days, minutes of
-/// the day, seconds of the minute) so that a million events need no `exp` call. Ages beyond
-/// 40/k days (weight < e^{−40}) weigh 0. Relative error ≤ 1e-9 (milliseconds are dropped).
+/// `e^{−k·age}` for ages in whole seconds, as the product of two table entries (high and
+/// low 12 bits of the age), so that a million events need no `exp` call and one multiply
+/// each. Ages beyond 40/k days (weight < e^{−40}) weigh 0; k = 0 gives 0 (the EWMA is then
+/// 0 anyway). Ages are rounded to the second: relative error ≤ k/86 400 (1.2e-6 at k = 0.1).
 struct DecayTables {
-    days: Vec<f64>,
-    minutes: Vec<f64>,
-    seconds: Vec<f64>,
+    high: Vec<f64>,
+    low: Vec<f64>,
 }
+
+const LOW_BITS: u32 = 12;
 
 impl DecayTables {
     fn new(k: f64) -> Self {
-        let max_days = if k > 0.0 {
-            (40.0 / k).ceil().min(1e6) as usize
-        } else {
-            0
-        };
+        if k <= 0.0 {
+            return Self {
+                high: Vec::new(),
+                low: Vec::new(),
+            };
+        }
+        let max_seconds = (40.0 / k * 86_400.0).min(1e10) as u64;
+        let per_second = k / 86_400.0;
         Self {
-            days: (0..=max_days).map(|d| (-k * d as f64).exp()).collect(),
-            minutes: (0..1440).map(|m| (-k * m as f64 / 1440.0).exp()).collect(),
-            seconds: (0..60).map(|x| (-k * x as f64 / 86_400.0).exp()).collect(),
+            high: (0..=(max_seconds >> LOW_BITS))
+                .map(|h| (-per_second * (h << LOW_BITS) as f64).exp())
+                .collect(),
+            low: (0..1_u64 << LOW_BITS)
+                .map(|l| (-per_second * l as f64).exp())
+                .collect(),
         }
     }
 
-    fn weight(&self, age_ms: i64) -> f64 {
-        let day = (age_ms / 86_400_000) as usize;
-        if day >= self.days.len() {
-            return 0.0;
+    fn weight(&self, age_seconds: i64) -> f64 {
+        let age = age_seconds.max(0) as u64;
+        match self.high.get((age >> LOW_BITS) as usize) {
+            Some(h) => h * self.low[(age & ((1 << LOW_BITS) - 1)) as usize],
+            None => 0.0,
         }
-        let rem = age_ms % 86_400_000;
-        let minute = (rem / 60_000) as usize;
-        let second = ((rem % 60_000) / 1000) as usize;
-        self.days[day] * self.minutes[minute] * self.seconds[second]
     }
 }
 
-const MS_PER_DAY: f64 = 86_400_000.0;
+const SECONDS_PER_DAY: f64 = 86_400.0;
 
 /// Builds the transport input of `schedule` at the start of day `at`.
 ///
@@ -880,13 +885,13 @@ pub fn transport_input(
     config: &TransportConfig,
 ) -> TransportInput {
     let t = analysis_instant(at);
-    let t_ms = t.timestamp_millis();
+    let t_s = t.timestamp();
     let k = if config.decay_per_day.is_finite() {
         config.decay_per_day.max(0.0)
     } else {
         0.0
     };
-    let window_ms = i64::from(config.window_days) * 86_400_000;
+    let window_s = i64::from(config.window_days) * 86_400;
     let decay = DecayTables::new(k);
     let by_rotation = config.unit == UnitGrouping::Rotation;
     let people = schedule.people.len();
@@ -911,16 +916,16 @@ pub fn transport_input(
             if created >= t {
                 return;
             }
-            let age_ms = t_ms - created.timestamp_millis();
+            let age_s = t_s - created.timestamp();
             let col = if by_rotation {
                 a.rotation.map_or(columns - 1, |r| r.index())
             } else {
                 a.person.index()
             };
-            if age_ms <= window_ms {
+            if age_s <= window_s {
                 fresh[col] += w;
             }
-            fresh_decayed[col] += w * decay.weight(age_ms);
+            fresh_decayed[col] += w * decay.weight(age_s);
         },
     );
     let grouping = Grouping::build(schedule, &loads, config.unit);
@@ -952,23 +957,23 @@ pub fn transport_input(
         let Some(executed) = s.executed_at else {
             continue;
         };
-        let age_ms = t_ms - executed.timestamp_millis();
-        if age_ms <= 0 {
+        if executed >= t {
             continue;
         }
-        if age_ms <= 4 * window_ms {
+        let age_s = t_s - executed.timestamp();
+        if age_s <= 4 * window_s {
             throughput_blocks += f64::from(s.blocks);
         }
-        if s.kind == SwapKind::Absorb && (age_ms <= window_ms || decay.weight(age_ms) > 0.0) {
+        if s.kind == SwapKind::Absorb && (age_s <= window_s || decay.weight(age_s) > 0.0) {
             transfers.push(Transfer {
                 from: grouping.person_unit[s.source.index()],
                 to: s.target.and_then(|p| grouping.person_unit[p.index()]),
                 blocks: f64::from(s.blocks),
-                age_days: age_ms as f64 / MS_PER_DAY,
+                age_days: (t - executed).num_milliseconds() as f64 / 1000.0 / SECONDS_PER_DAY,
             });
         }
     }
-    let swap_throughput = if window_ms > 0 {
+    let swap_throughput = if window_s > 0 {
         throughput_blocks / (4.0 * f64::from(config.window_days))
     } else {
         0.0
@@ -1144,6 +1149,60 @@ mod tests {
         ] {
             assert_eq!(serde_json::to_value(g).unwrap(), g.as_str());
         }
+    }
+
+    #[test]
+    fn decay_tables_match_exp() {
+        let tables = DecayTables::new(0.1);
+        for age in [0_i64, 1, 4095, 4096, 86_400, 7 * 86_400 + 123, 399 * 86_400] {
+            let want = (-0.1 * age as f64 / 86_400.0).exp();
+            assert!(
+                (tables.weight(age) - want).abs() <= 1e-14 * want.max(1e-300),
+                "{age}"
+            );
+        }
+        assert_eq!(tables.weight(401 * 86_400), 0.0);
+        assert_eq!(DecayTables::new(0.0).weight(10), 0.0);
+    }
+
+    #[test]
+    fn ewma_of_a_constant_rate_is_that_rate() {
+        use crate::model::{Assignment, AssignmentRole, Block, Person, ScheduleBuilder, Session};
+        let at = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        let mut b = ScheduleBuilder::new();
+        let p = b.add_person(Person::new("p")).unwrap();
+        let block = b.intern_block(Block {
+            date: at,
+            session: Session::Am,
+        });
+        let noon = at.and_hms_opt(12, 0, 0).unwrap().and_utc();
+        for day in 1..=400 {
+            b.add_assignment(Assignment {
+                person: p,
+                block,
+                rotation: None,
+                role: AssignmentRole::Primary,
+                score: None,
+                violation: false,
+                created_at: Some(noon - chrono::Duration::days(day)),
+            })
+            .unwrap();
+        }
+        let r = check_transport(&b.build(), at, &TransportConfig::default());
+        // One session a day, each 12 h + whole days old at t.
+        let want: f64 = (0..400)
+            .map(|i| 0.1 * (-0.1 * (i as f64 + 0.5)).exp())
+            .sum();
+        assert!(
+            (r.arrival_rate_ewma - want).abs() < 1e-6 * want,
+            "{}",
+            r.arrival_rate_ewma
+        );
+        assert!((r.arrival_rate_ewma - 1.0).abs() < 1e-3);
+        assert!(
+            (r.arrival_rate - 1.0).abs() < 1e-12,
+            "7 in the 7-day window"
+        );
     }
 
     #[test]
