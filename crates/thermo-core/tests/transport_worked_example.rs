@@ -126,6 +126,7 @@ fn worked_example_matches_the_reference_values() {
         ]
     );
     assert_eq!(r.level, TransportLevel::Emergency);
+    insta::assert_json_snapshot!("worked_example_transport", r);
     // Swap affinity U1–U5 bridges S and the rest (U3–U4 does not): one trail created
     // 2.5 days before the analysis instant at 0.4.
     assert!((r.permeability - 0.4 * (-0.25_f64).exp()).abs() < 1e-12);

@@ -299,7 +299,9 @@ pub struct TransportReport {
     pub unit_grouping: UnitGrouping,
     /// Units with capacity or load in the horizon (n).
     pub unit_count: usize,
-    /// Capacity-weighted mean utilization ρ̄ = Σ load / Σ capacity (0 when n = 0).
+    /// Capacity-weighted mean utilization ρ̄ = Σ load / Σ capacity (0 when n = 0; `null` =
+    /// unbounded: load without any capacity).
+    #[serde(with = "unbounded")]
     pub system_utilization: f64,
     /// Ids of the stressed set S (top ⌈q·n⌉ by ρ, ties by ascending id), in that order.
     pub stressed_units: Vec<String>,
@@ -1087,6 +1089,8 @@ mod tests {
         assert!(r.peclet_unbounded && r.peclet_number.is_infinite());
         let json = serde_json_like(&r);
         assert!(json.contains("\"peclet_number\":null"), "{json}");
+        let back: TransportReport = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, r, "unbounded values read back as +∞");
         input.transfers.clear();
         let r = evaluate(&input, &TransportConfig::default());
         assert_eq!(
@@ -1097,6 +1101,44 @@ mod tests {
 
     fn serde_json_like(r: &TransportReport) -> String {
         serde_json::to_string(r).unwrap()
+    }
+
+    #[test]
+    fn load_without_capacity_is_unbounded_and_saturated() {
+        let input = TransportInput {
+            units: vec![
+                UnitState {
+                    id: "a".into(),
+                    load: 3.0,
+                    capacity: 0.0,
+                },
+                UnitState {
+                    id: "b".into(),
+                    load: 0.0,
+                    capacity: 0.0,
+                },
+            ],
+            ..Default::default()
+        };
+        let r = evaluate(&input, &TransportConfig::default());
+        assert_eq!(
+            r.unit_count, 1,
+            "a unit with neither load nor capacity is left out"
+        );
+        assert!(r.system_utilization.is_infinite() && r.saturation_gradient.is_infinite());
+        assert_eq!(r.boundary_layer_thickness, 1.0);
+        assert_eq!(r.time_to_saturation_minutes, Some(0.0));
+        let codes: Vec<_> = r.alerts.iter().map(|a| a.code).collect();
+        assert_eq!(
+            codes,
+            vec![
+                TransportAlertCode::GradientWarning,
+                TransportAlertCode::BoundaryLayer
+            ]
+        );
+        let json = serde_json::to_string(&r).unwrap();
+        let back: TransportReport = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, r);
     }
 
     #[test]
