@@ -29,13 +29,6 @@ fn bench(c: &mut Criterion) {
     group.bench_function("check_by_rotation_2000p_1m_100k", |bench| {
         bench.iter(|| check_transport(black_box(&s), at(), &by_rotation))
     });
-    let no_decay = TransportConfig {
-        decay_per_day: 0.0,
-        ..Default::default()
-    };
-    group.bench_function("parts/check_without_decay", |bench| {
-        bench.iter(|| check_transport(black_box(&s), at(), &no_decay))
-    });
     group.bench_function("parts/transport_input", |bench| {
         bench.iter(|| transport_input(black_box(&s), at(), &TransportConfig::default()))
     });
