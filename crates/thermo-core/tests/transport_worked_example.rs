@@ -205,3 +205,45 @@ proptest! {
         prop_assert!((means[0] - means[2]).abs() < 1e-9);
     }
 }
+
+fn any_number() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        -2.0f64..3.0,
+        Just(f64::NAN),
+        Just(f64::INFINITY),
+        Just(f64::NEG_INFINITY),
+        Just(0.0),
+    ]
+}
+
+proptest! {
+    /// Configurations built in code skip validation; the check must still not panic.
+    #[test]
+    fn any_config_is_safe(
+        horizon in 0u32..40,
+        window in 0u32..10,
+        numbers in proptest::collection::vec(any_number(), 11),
+        grouping in 0usize..3,
+    ) {
+        let s = worked_example();
+        let config = TransportConfig {
+            horizon_days: horizon,
+            window_days: window,
+            capacity_per_day: numbers[0],
+            saturation_threshold: numbers[1],
+            stressed_fraction: numbers[2],
+            characteristic_length: numbers[3],
+            decay_per_day: numbers[4],
+            peclet_warning: numbers[5],
+            peclet_critical: numbers[6],
+            peclet_unstable: numbers[7],
+            gradient_warning: numbers[8],
+            gradient_mixing: numbers[9],
+            boundary_layer_warning: numbers[10],
+            unit: [UnitGrouping::Person, UnitGrouping::Unit, UnitGrouping::Rotation][grouping],
+        };
+        let r = check_transport(&s, at(), &config);
+        prop_assert!(r.stressed_units.len() <= r.unit_count);
+        let _ = serde_json::to_string(&r).unwrap();
+    }
+}

@@ -35,6 +35,13 @@ pub enum QueueingError {
     /// A pool needs at least one server.
     #[error("the number of servers must be at least 1")]
     NoServers,
+    /// An Erlang A queue whose abandonment is so slow relative to its overload that the
+    /// steady state spreads over more queue lengths than are summed.
+    #[error("the Erlang A queue needs more than {limit} queue states to converge")]
+    TooManyStates {
+        /// The number of queue states summed at most.
+        limit: u64,
+    },
     /// No staffing level up to the search limit reaches the target.
     #[error("no pool of up to {limit} servers reaches the service-level target {target}")]
     TargetUnreachable {
@@ -336,6 +343,9 @@ pub fn safe_utilization(servers: u64, wait_probability_target: f64) -> Result<f6
     Ok(lo / c)
 }
 
+/// Most queue states an Erlang A steady state may sum.
+const MAX_QUEUE_STATES: u64 = 10_000_000;
+
 /// An M/M/c+M queue (Erlang A): Poisson arrivals, exponential service and exponential
 /// patience, so waiting arrivals abandon at rate θ each.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -418,6 +428,14 @@ impl ErlangAQueue {
                 occupancy: a / c,
             });
         }
+        // The tail terms grow until cμ + mθ reaches λ; past 10⁷ states the sum is refused
+        // rather than truncated.
+        let peak = ((lambda - c * mu) / theta).max(0.0);
+        if peak > MAX_QUEUE_STATES as f64 / 2.0 {
+            return Err(QueueingError::TooManyStates {
+                limit: MAX_QUEUE_STATES,
+            });
+        }
         // Tail sums relative to π_c: T = Σ_{m≥0} t_m, Q = Σ_{m≥1} m·t_m, t_0 = 1.
         let ln_lambda = lambda.ln();
         let cmu = c * mu;
@@ -440,8 +458,10 @@ impl ErlangAQueue {
             {
                 break;
             }
-            if m > 100_000_000 {
-                break;
+            if m > MAX_QUEUE_STATES {
+                return Err(QueueingError::TooManyStates {
+                    limit: MAX_QUEUE_STATES,
+                });
             }
         }
         // Mass below c relative to π_c: Σ_{n<c} π_n/π_c = 1/B − 1 = e^y − 1.
@@ -600,6 +620,11 @@ mod tests {
             .metrics(10)
             .unwrap();
         assert_eq!(over.wait_probability, 1.0);
+        // Nearly no abandonment under heavy overload: refused, not truncated.
+        assert!(matches!(
+            ErlangAQueue::new(1e6, 1.0, 1e-6).unwrap().metrics(10),
+            Err(QueueingError::TooManyStates { .. })
+        ));
         // Overloaded with abandonment: stable, and the excess abandons.
         let ab = ErlangAQueue::new(12.0, 1.0, 0.5)
             .unwrap()
