@@ -831,41 +831,53 @@ impl Grouping {
     }
 }
 
-/// `e^{−k·age}` for ages in whole seconds, as the product of two table entries (high and
-/// low 12 bits of the age), so that a million events need no `exp` call and one multiply
-/// each. Ages beyond 40/k days (weight < e^{−40}) weigh 0; k = 0 gives 0 (the EWMA is then
-/// 0 anyway). Ages are rounded to the second: relative error ≤ k/86 400 (1.2e-6 at k = 0.1).
+/// `e^{−k·age}` for ages in whole seconds, as the product of three table entries (bits
+/// 17 and up, 8–16 and 0–7 of the age), so that a million events need no `exp` call; the
+/// tables (≈ 7 KB at k = 0.1) stay in the L1 cache next to the streamed assignments. Ages
+/// beyond 40/k days (weight < e^{−40}) weigh 0; k = 0 gives 0 (the EWMA is then 0 anyway).
+/// Ages are rounded to the second: relative error ≤ k/86 400 (1.2e-6 at k = 0.1).
 struct DecayTables {
     high: Vec<f64>,
+    mid: Vec<f64>,
     low: Vec<f64>,
 }
 
-const LOW_BITS: u32 = 12;
+const LOW_BITS: u32 = 8;
+const MID_BITS: u32 = 9;
 
 impl DecayTables {
     fn new(k: f64) -> Self {
         if k <= 0.0 {
             return Self {
                 high: Vec::new(),
+                mid: Vec::new(),
                 low: Vec::new(),
             };
         }
-        let max_seconds = (40.0 / k * 86_400.0).min(1e10) as u64;
+        let max_seconds = (40.0 / k * 86_400.0).min(1e12) as u64;
         let per_second = k / 86_400.0;
+        let table = |len: u64, shift: u32| -> Vec<f64> {
+            (0..len)
+                .map(|i| (-per_second * (i << shift) as f64).exp())
+                .collect()
+        };
         Self {
-            high: (0..=(max_seconds >> LOW_BITS))
-                .map(|h| (-per_second * (h << LOW_BITS) as f64).exp())
-                .collect(),
-            low: (0..1_u64 << LOW_BITS)
-                .map(|l| (-per_second * l as f64).exp())
-                .collect(),
+            high: table(
+                (max_seconds >> (LOW_BITS + MID_BITS)) + 1,
+                LOW_BITS + MID_BITS,
+            ),
+            mid: table(1 << MID_BITS, LOW_BITS),
+            low: table(1 << LOW_BITS, 0),
         }
     }
 
     fn weight(&self, age_seconds: i64) -> f64 {
         let age = age_seconds.max(0) as u64;
-        match self.high.get((age >> LOW_BITS) as usize) {
-            Some(h) => h * self.low[(age & ((1 << LOW_BITS) - 1)) as usize],
+        match self.high.get((age >> (LOW_BITS + MID_BITS)) as usize) {
+            Some(h) => {
+                h * self.mid[((age >> LOW_BITS) & ((1 << MID_BITS) - 1)) as usize]
+                    * self.low[(age & ((1 << LOW_BITS) - 1)) as usize]
+            }
             None => 0.0,
         }
     }
@@ -1196,7 +1208,17 @@ mod tests {
     #[test]
     fn decay_tables_match_exp() {
         let tables = DecayTables::new(0.1);
-        for age in [0_i64, 1, 4095, 4096, 86_400, 7 * 86_400 + 123, 399 * 86_400] {
+        for age in [
+            0_i64,
+            1,
+            255,
+            256,
+            131_071,
+            131_072,
+            86_400,
+            7 * 86_400 + 123,
+            399 * 86_400,
+        ] {
             let want = (-0.1 * age as f64 / 86_400.0).exp();
             assert!(
                 (tables.weight(age) - want).abs() <= 1e-14 * want.max(1e-300),
