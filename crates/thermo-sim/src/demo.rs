@@ -52,6 +52,12 @@ pub const WINTER_WIDTH_DAYS: f64 = 30.0;
 pub const SICK_R_BASELINE: f64 = 0.3;
 /// Reproduction number of sick leave at the winter peak.
 pub const SICK_R_PEAK: f64 = 1.15;
+/// Work sessions in seven days beyond which fatigue raises a person's sickness hazard
+/// (12 = six full days).
+pub const FATIGUE_THRESHOLD_SESSIONS: u32 = 12;
+/// Relative increase of the sickness hazard per session worked beyond the threshold.
+pub const FATIGUE_GAIN: f64 = 0.5;
+
 /// Share of sick spells that are influenza (4–8 days) at the winter peak.
 pub const FLU_SHARE_PEAK: f64 = 0.7;
 /// Background probability per person and day of starting a sick spell, outside winter.
@@ -545,11 +551,13 @@ impl Generator<'_> {
             .copied()
     }
 
-    /// Starts today's sick spells: hazard = background × (1 + 2·winter) + β·(share of the
-    /// roster off sick yesterday), with β = R(season) / mean spell length. A share
+    /// Starts today's sick spells: hazard = [background × (1 + 2·winter) + β·(share of the
+    /// roster off sick yesterday)] × fatigue, with β = R(season) / mean spell length and
+    /// fatigue = 1 + [`FATIGUE_GAIN`] × the sessions worked in the last seven days beyond
+    /// [`FATIGUE_THRESHOLD_SESSIONS`]. A share
     /// [`FLU_SHARE_PEAK`] × winter of the spells are influenza (4–8 days), the rest short
     /// illnesses (1–7 days, mostly 1–3).
-    fn start_sick_spells(&mut self, day: usize, sick_yesterday: usize) {
+    fn start_sick_spells(&mut self, day: usize, sick_yesterday: usize, load7: &[u32]) {
         const SHORT_WEIGHTS: [f64; 7] = [0.30, 0.25, 0.18, 0.12, 0.08, 0.04, 0.03];
         const FLU_DAYS: std::ops::RangeInclusive<usize> = 4..=8;
         let short_mean: f64 = SHORT_WEIGHTS
@@ -566,8 +574,10 @@ impl Generator<'_> {
         let hazard = SICK_BASE_HAZARD * (1.0 + 2.0 * winter)
             + beta * sick_yesterday as f64 / self.people.max(1) as f64;
         let days = self.cfg.days;
-        for p in 0..self.people {
-            if self.away[p * days + day] || !self.rng.random_bool(hazard.clamp(0.0, 1.0)) {
+        for (p, load) in load7.iter().enumerate() {
+            let overload = f64::from(load.saturating_sub(FATIGUE_THRESHOLD_SESSIONS));
+            let personal = hazard * (1.0 + FATIGUE_GAIN * overload);
+            if self.away[p * days + day] || !self.rng.random_bool(personal.clamp(0.0, 1.0)) {
                 continue;
             }
             let length = if self.rng.random_bool(flu_share.clamp(0.0, 1.0)) {
@@ -821,11 +831,14 @@ fn schedule_days(g: &mut Generator<'_>, coverage: &Coverage) -> Vec<Vec<Slot>> {
     faculty_call_queue.shuffle(&mut g.rng);
     let mut week_attending: Option<usize> = None;
     let mut sick_yesterday = 0usize;
+    // Work sessions per person on each of the last seven days (ring indexed by day % 7).
+    let mut recent = vec![0u32; g.people * 7];
+    let mut load7 = vec![0u32; g.people];
 
     for day in 0..days {
         let date = g.date(day);
         let full_service = !(is_weekend(date) || is_holiday(date));
-        g.start_sick_spells(day, sick_yesterday);
+        g.start_sick_spells(day, sick_yesterday, &load7);
         let away = |g: &Generator<'_>, p: usize| g.away[p * days + day];
         let mut plan = vec![Plan::Free; g.people];
         let block = day / BLOCK_DAYS;
@@ -1116,6 +1129,16 @@ fn schedule_days(g: &mut Generator<'_>, coverage: &Coverage) -> Vec<Vec<Slot>> {
             post_call[c] = true;
         }
         sick_yesterday = g.sick_until.iter().filter(|&&end| end > day).count();
+        for p in 0..g.people {
+            load7[p] -= recent[p * 7 + day % 7];
+            recent[p * 7 + day % 7] = 0;
+        }
+        for slot in &out[day] {
+            if !matches!(slot.rotation, rot::LEAVE | rot::POST_CALL) {
+                recent[slot.person * 7 + day % 7] += 1;
+                load7[slot.person] += 1;
+            }
+        }
     }
     out
 }
@@ -1552,13 +1575,34 @@ mod tests {
                 utilization[d] - utilization[lo..=hi].iter().sum::<f64>() / (hi - lo + 1) as f64
             })
             .collect();
-        let (calm_var, calm_ac) = window_stats(&residual[60..120]);
-        let (late_var, late_ac) = window_stats(&residual[dip - 45..dip - 5]);
+        let (calm_var, _) = window_stats(&residual[60..120]);
+        let (late_var, _) = window_stats(&residual[dip - 45..dip - 5]);
         assert!(
             late_var > 3.0 * calm_var,
             "variance {calm_var} → {late_var}"
         );
-        assert!(late_ac >= calm_ac, "autocorrelation {calm_ac} → {late_ac}");
+        // Trend of the indicators over 40-day windows ending in the 90 days before the dip,
+        // as Kendall's τ against time.
+        let ends: Vec<usize> = (dip - 90..dip - 5).collect();
+        let stats: Vec<(f64, f64)> = ends
+            .iter()
+            .map(|&e| window_stats(&residual[e - 40..e]))
+            .collect();
+        let tau = |values: Vec<f64>| {
+            let mut score = 0.0;
+            for i in 0..values.len() {
+                for j in i + 1..values.len() {
+                    score += (values[j] - values[i]).signum();
+                }
+            }
+            let n = values.len() as f64;
+            score / (n * (n - 1.0) / 2.0)
+        };
+        let tau_var = tau(stats.iter().map(|s| s.0).collect());
+        let tau_ac = tau(stats.iter().map(|s| s.1).collect());
+        // Seed 20250701 gives τ = 0.55 (variance) and 0.50 (autocorrelation).
+        assert!(tau_var > 0.4, "variance trend τ = {tau_var}");
+        assert!(tau_ac > 0.4, "autocorrelation trend τ = {tau_ac}");
     }
 
     #[test]
