@@ -7,11 +7,13 @@
 //! the calendar, planned and unplanned absences, call swaps and sick-cover redeployments.
 //!
 //! The year holds one stress period that arises from the mechanics rather than from a
-//! script: sick leave is contagious, and its reproduction number follows the season,
-//! rising from about 0.3 in summer towards 0.92 at the winter peak (around 20 January).
-//! Near that peak the number of people off sick fluctuates more and recovers more slowly,
-//! so the variance and lag-1 autocorrelation of `utilization` rise in the weeks before the
-//! ward runs short of people and `coverage` dips. Christmas vacations add to the load.
+//! script: sick leave is contagious, its reproduction number follows the season (from 0.3
+//! in summer to 1.15 at the winter peak around 5 February), and people who cover for sick
+//! colleagues beyond six full days a week fall sick more often. As winter deepens the
+//! number of people off sick fluctuates more and recovers more slowly, so the variance and
+//! lag-1 autocorrelation of `utilization` trend upwards in the months before the ward and
+//! clinics run short and `coverage` dips (late February to early March with the default
+//! seed). Christmas vacations add to the load.
 //!
 //! The daily metric samples are computed from the generated schedule itself by
 //! [`daily_metrics`], which only reads what a bundle holds (rotations, calendar,
