@@ -65,11 +65,11 @@ pub struct AapmSource {
 
 /// Reads the AAPM files from a directory and converts them (see the module docs).
 pub fn import_dir(dir: &Path) -> ReadResult {
-    if !dir.is_dir() {
-        return Err(BundleError::NotABundle {
-            path: dir.to_owned(),
-        });
-    }
+    // Fails with the operating system's reason for a missing path or a plain file.
+    std::fs::read_dir(dir).map_err(|source| BundleError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
     let read = |name: &str| -> Result<Option<String>, BundleError> {
         let path = dir.join(name);
         match std::fs::read(&path) {
