@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 
 mod analyze;
 mod bundle;
+mod demo;
+mod import;
 mod output;
 
 /// Thermo Resilience: how close a staffed service is to breaking, early, with evidence.
@@ -22,6 +24,11 @@ struct Cli {
 enum Command {
     /// One-shot report of a schedule bundle.
     Analyze(analyze::AnalyzeArgs),
+    /// Write a realistic generated program (deterministic per seed).
+    Demo(demo::DemoArgs),
+    /// Convert a schedule from another format into a bundle.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
 }
 
 /// An error that maps to exit status 2 (bad input or usage).
@@ -47,6 +54,8 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Import(command) => import::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
