@@ -6,9 +6,13 @@
 //! Modules:
 //! - [`model`]: the schedule model with dense ids;
 //! - [`entropy`]: Shannon, joint, mutual-information and conditional entropies of a
-//!   schedule, entropy production and the [`entropy::EntropyMonitor`].
+//!   schedule, entropy production and the [`entropy::EntropyMonitor`];
+//! - [`stats`] and [`ews`]: shared statistics (rolling moments, autocorrelation, Kendall τ,
+//!   detrending, surrogates) and the early-warning engine with its phase-transition detector.
 
 pub mod entropy;
+pub mod ews;
 pub mod model;
 pub mod report;
+pub mod stats;
 pub mod summary;
