@@ -1,0 +1,1 @@
+//! Phase-transition detector.
