@@ -15,6 +15,7 @@ use thermo_core::model::Schedule;
 pub mod assemble;
 pub mod diagnostic;
 mod read;
+pub mod series;
 pub mod table;
 mod write;
 
