@@ -47,24 +47,31 @@ pub fn kendall_tau_b(x: &[f64], y: &[f64]) -> Option<f64> {
         }
     }
     let xtie = tied_pairs(&xs);
+    // The inversion count sorts the y ranks, so their ties become runs too.
+    let dis = count_inversions(&mut ys);
     let ytie = tied_pairs(&ys);
     let tot = (n as u64) * (n as u64 - 1) / 2;
     if xtie == tot || ytie == tot {
         return None;
     }
-    let dis = count_inversions(&mut ys);
     let con_minus_dis = tot as i64 - xtie as i64 - ytie as i64 + ntie as i64 - 2 * dis as i64;
     let tau = con_minus_dis as f64 / ((tot - xtie) as f64).sqrt() / ((tot - ytie) as f64).sqrt();
     Some(tau.clamp(-1.0, 1.0))
 }
 
-/// Σ t(t−1)/2 over groups of equal ranks.
-fn tied_pairs(ranks: &[u64]) -> u64 {
-    let mut counts = std::collections::HashMap::<u64, u64>::new();
-    for &r in ranks {
-        *counts.entry(r).or_default() += 1;
+/// Σ t(t−1)/2 over runs of equal values of a sorted slice.
+fn tied_pairs(sorted: &[u64]) -> u64 {
+    let mut total = 0;
+    let mut run = 1u64;
+    for i in 1..=sorted.len() {
+        if i < sorted.len() && sorted[i] == sorted[i - 1] {
+            run += 1;
+        } else {
+            total += run * (run - 1) / 2;
+            run = 1;
+        }
     }
-    counts.values().map(|t| t * (t - 1) / 2).sum()
+    total
 }
 
 /// Number of pairs i < j with v[i] > v[j] (strict), by bottom-up merge sort. Sorts `v`.
