@@ -40,6 +40,8 @@ impl Default for EntropyConfig {
 pub struct AnalysisConfig {
     /// `[entropy]` section.
     pub entropy: EntropyConfig,
+    /// `[phase_transition]` section: early-warning detector on the bundle's metric series.
+    pub phase_transition: crate::ews::detector::PhaseTransitionConfig,
 }
 
 /// The report of `thermo analyze`.
@@ -51,6 +53,8 @@ pub struct AnalysisReport {
     pub program: ProgramSummary,
     /// Entropy of the assignments in the entropy window.
     pub entropy: EntropyReport,
+    /// Early-warning assessment of the bundle's metric series up to the analysis date.
+    pub phase_transition: crate::ews::detector::PhaseTransitionRisk,
 }
 
 /// The date an analysis should run at when none is given: `today` when it falls inside the
@@ -71,6 +75,11 @@ pub fn analyze(schedule: &Schedule, at: NaiveDate, config: &AnalysisConfig) -> A
         at,
         program: ProgramSummary::of(schedule),
         entropy: schedule_entropy_between(schedule, window_start, window_end),
+        phase_transition: crate::ews::detector::phase_transition_section(
+            schedule,
+            at,
+            &config.phase_transition,
+        ),
     }
 }
 

@@ -980,4 +980,50 @@ mod tests {
         assert!(!rule.detect(&quiet, &hours) || rule.p_value(&quiet, &hours).unwrap() <= 0.05);
         assert!(!rule.detect(&quiet[..10], &hours[..10]));
     }
+
+    #[test]
+    fn report_section_reads_metric_series_up_to_the_analysis_date() {
+        use crate::model::{MetricSample, ScheduleBuilder};
+        let mut b = ScheduleBuilder::new();
+        for (i, x) in approaching(150, 5).into_iter().enumerate() {
+            b.add_metric(MetricSample {
+                timestamp: t0() + Duration::hours(i as i64),
+                metric: "coverage".into(),
+                value: x,
+            })
+            .unwrap();
+        }
+        for i in 0..40 {
+            b.add_metric(MetricSample {
+                timestamp: t0() + Duration::days(30 + i),
+                metric: "later".into(),
+                value: (i % 7) as f64,
+            })
+            .unwrap();
+        }
+        let schedule = b.build();
+        let config = PhaseTransitionConfig {
+            history: 150,
+            surrogates: 199,
+            ..PhaseTransitionConfig::default()
+        };
+        let at = NaiveDate::from_ymd_opt(2026, 1, 10).unwrap();
+        let risk = phase_transition_section(&schedule, at, &config);
+        assert!(
+            risk.signals.iter().all(|s| s.metric == "coverage"),
+            "{risk:#?}"
+        );
+        assert!(
+            risk.signals
+                .iter()
+                .any(|s| s.signal_type == SignalType::CriticalSlowingDown)
+        );
+        let invalid = PhaseTransitionConfig {
+            surrogates: 0,
+            ..config
+        };
+        let quiet = phase_transition_section(&schedule, at, &invalid);
+        assert!(quiet.signals.is_empty());
+        assert!(quiet.recommendations[0].starts_with("Fix the [phase_transition] settings"));
+    }
 }
