@@ -134,6 +134,7 @@ pub fn render_table(report: &AnalysisReport) -> String {
     ];
     push_rows(&mut out, &rows);
     render_utilization_and_transport(&mut out, report);
+    render_phase_transition(&mut out, report);
     out
 }
 
@@ -306,5 +307,43 @@ fn render_utilization_and_transport(out: &mut String, report: &AnalysisReport) {
             fmt_unbounded(a.value, 3),
             a.threshold
         );
+    }
+}
+
+/// The `phase_transition` section for people.
+fn render_phase_transition(out: &mut String, report: &AnalysisReport) {
+    let r = &report.phase_transition;
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Phase transition (early warning on metric series)");
+    let severity = serde_json::to_value(r.overall_severity)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let time = match &r.time_to_transition_hours {
+        None => "none (no significant slowing trend)".to_owned(),
+        Some(t) => format!(
+            "{:.1} h (band {:.1} .. {})",
+            t.hours,
+            t.lower_hours,
+            t.upper_hours
+                .map_or("unbounded".to_owned(), |u| format!("{u:.1} h"))
+        ),
+    };
+    let rows = [
+        ("overall severity", severity),
+        ("confidence", format!("{:.3}", r.confidence)),
+        ("time to transition", time),
+        ("signals", r.signals.len().to_string()),
+    ];
+    push_rows(out, &rows);
+    for s in &r.signals {
+        let _ = writeln!(
+            out,
+            "  - {} [{:?}] tau {:.3} (needs {:.2}), p {:.4}: {}",
+            s.metric, s.severity, s.value, s.threshold, s.p_value, s.description
+        );
+    }
+    for rec in &r.recommendations {
+        let _ = writeln!(out, "  * {rec}");
     }
 }

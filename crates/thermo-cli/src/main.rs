@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod analyze;
 mod bundle;
 mod demo;
+mod ews;
 mod import;
 mod output;
 
@@ -29,6 +30,8 @@ enum Command {
     /// Convert a schedule from another format into a bundle.
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Rolling early-warning indicators of one time series (CSV), with trends and p-values.
+    Ews(ews::EwsArgs),
 }
 
 /// An error that maps to exit status 2 (bad input or usage).
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => analyze::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Import(command) => import::run(command),
+        Command::Ews(args) => ews::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -47,6 +47,8 @@ pub struct AnalysisConfig {
     pub utilization: UtilizationConfig,
     /// `[transport]` section.
     pub transport: TransportConfig,
+    /// `[phase_transition]` section: early-warning detector on the bundle's metric series.
+    pub phase_transition: crate::ews::detector::PhaseTransitionConfig,
 }
 
 /// The report of `thermo analyze`.
@@ -62,6 +64,8 @@ pub struct AnalysisReport {
     pub utilization: UtilizationReport,
     /// Transport dynamics (saturation gradient, boundary layer, Péclet number).
     pub transport: TransportReport,
+    /// Early-warning assessment of the bundle's metric series up to the analysis date.
+    pub phase_transition: crate::ews::detector::PhaseTransitionRisk,
 }
 
 /// The date an analysis should run at when none is given: `today` when it falls inside the
@@ -90,6 +94,11 @@ pub fn analyze(schedule: &Schedule, at: NaiveDate, config: &AnalysisConfig) -> A
             &config.utilization,
         ),
         transport: check_transport(schedule, at, &config.transport),
+        phase_transition: crate::ews::detector::phase_transition_section(
+            schedule,
+            at,
+            &config.phase_transition,
+        ),
     }
 }
 
