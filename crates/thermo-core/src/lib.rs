@@ -6,9 +6,12 @@
 //! Modules:
 //! - [`model`]: the schedule model with dense ids;
 //! - [`entropy`]: Shannon, joint, mutual-information and conditional entropies of a
-//!   schedule, entropy production and the [`entropy::EntropyMonitor`].
+//!   schedule, entropy production and the [`entropy::EntropyMonitor`];
+//! - [`resilience`]: exact N-1/N-2 contingency, defense in depth, load shedding, homeostasis
+//!   and zones; [`baselines`]: the corrected SPC, STA/LTA and fire-index detectors.
 
 pub mod entropy;
 pub mod model;
 pub mod report;
+pub mod resilience;
 pub mod summary;

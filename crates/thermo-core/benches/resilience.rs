@@ -1,0 +1,2 @@
+//! Resilience benches.
+fn main() {}
