@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::entropy::{EntropyReport, ThresholdSlowingRule, schedule_entropy_between};
 use crate::model::Schedule;
+use crate::resilience::contingency::{ContingencyConfig, ContingencyReport, analyze_contingency};
 use crate::summary::ProgramSummary;
 
 /// Entropy-layer settings (`[entropy]`).
@@ -40,6 +41,8 @@ impl Default for EntropyConfig {
 pub struct AnalysisConfig {
     /// `[entropy]` section.
     pub entropy: EntropyConfig,
+    /// `[contingency]` section.
+    pub contingency: ContingencyConfig,
 }
 
 /// The report of `thermo analyze`.
@@ -51,6 +54,8 @@ pub struct AnalysisReport {
     pub program: ProgramSummary,
     /// Entropy of the assignments in the entropy window.
     pub entropy: EntropyReport,
+    /// Exact N-1/N-2 contingency over the whole schedule.
+    pub contingency: ContingencyReport,
 }
 
 /// The date an analysis should run at when none is given: `today` when it falls inside the
@@ -71,6 +76,7 @@ pub fn analyze(schedule: &Schedule, at: NaiveDate, config: &AnalysisConfig) -> A
         at,
         program: ProgramSummary::of(schedule),
         entropy: schedule_entropy_between(schedule, window_start, window_end),
+        contingency: analyze_contingency(schedule, &config.contingency, &|_| None),
     }
 }
 

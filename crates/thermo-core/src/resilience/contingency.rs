@@ -61,6 +61,19 @@ impl Default for ContingencyConfig {
     }
 }
 
+impl ContingencyConfig {
+    /// Checks the settings: a finite barrier threshold and at least one power iteration.
+    pub fn validate(&self) -> Result<(), super::ResilienceError> {
+        super::finite("contingency.barrier_threshold", self.barrier_threshold)?;
+        if self.eigenvector_max_iter == 0 {
+            return Err(super::ResilienceError::ZeroCount {
+                field: "contingency.eigenvector_max_iter",
+            });
+        }
+        Ok(())
+    }
+}
+
 /// A slot short of its requirement before any loss.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SlotShortfall {

@@ -7,3 +7,31 @@
 //! - [`zones`]: blast-radius zones from units or rotations, with containment levels.
 
 pub mod contingency;
+
+/// A resilience input or setting that cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ResilienceError {
+    /// A number that must be finite (and within its documented range) is not.
+    #[error("{field} must be a finite number in its documented range, got {value}")]
+    InvalidNumber {
+        /// The field.
+        field: &'static str,
+        /// The value.
+        value: f64,
+    },
+    /// A setting that must be positive is zero.
+    #[error("{field} must be at least 1")]
+    ZeroCount {
+        /// The field.
+        field: &'static str,
+    },
+}
+
+/// Rejects a non-finite value.
+pub(crate) fn finite(field: &'static str, value: f64) -> Result<f64, ResilienceError> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(ResilienceError::InvalidNumber { field, value })
+    }
+}
