@@ -10,6 +10,7 @@
 //! - [`resilience`]: exact N-1/N-2 contingency, defense in depth, load shedding, homeostasis
 //!   and zones; [`baselines`]: the corrected SPC, STA/LTA and fire-index detectors.
 
+pub mod baselines;
 pub mod entropy;
 pub mod model;
 pub mod report;

@@ -7,6 +7,7 @@
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use crate::baselines::BaselinesConfig;
 use crate::entropy::{EntropyReport, ThresholdSlowingRule, schedule_entropy_between};
 use crate::model::Schedule;
 use crate::resilience::contingency::{ContingencyConfig, ContingencyReport, analyze_contingency};
@@ -43,6 +44,8 @@ pub struct AnalysisConfig {
     pub entropy: EntropyConfig,
     /// `[contingency]` section.
     pub contingency: ContingencyConfig,
+    /// `[baselines]` section (`[baselines.spc]`, `[baselines.sta_lta]`, `[baselines.fire_index]`).
+    pub baselines: BaselinesConfig,
 }
 
 /// The report of `thermo analyze`.
