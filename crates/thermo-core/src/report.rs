@@ -11,6 +11,7 @@ use crate::baselines::BaselinesConfig;
 use crate::entropy::{EntropyReport, ThresholdSlowingRule, schedule_entropy_between};
 use crate::model::Schedule;
 use crate::resilience::contingency::{ContingencyConfig, ContingencyReport, analyze_contingency};
+use crate::resilience::defense::DefenseConfig;
 use crate::summary::ProgramSummary;
 
 /// Entropy-layer settings (`[entropy]`).
@@ -44,6 +45,8 @@ pub struct AnalysisConfig {
     pub entropy: EntropyConfig,
     /// `[contingency]` section.
     pub contingency: ContingencyConfig,
+    /// `[defense]` section.
+    pub defense: DefenseConfig,
     /// `[baselines]` section (`[baselines.spc]`, `[baselines.sta_lta]`, `[baselines.fire_index]`).
     pub baselines: BaselinesConfig,
 }

@@ -7,6 +7,8 @@
 //! - [`zones`]: blast-radius zones from units or rotations, with containment levels.
 
 pub mod contingency;
+pub mod defense;
+pub mod shedding;
 
 /// A resilience input or setting that cannot be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
