@@ -12,6 +12,7 @@ use crate::entropy::{EntropyReport, ThresholdSlowingRule, schedule_entropy_betwe
 use crate::model::Schedule;
 use crate::resilience::contingency::{ContingencyConfig, ContingencyReport, analyze_contingency};
 use crate::resilience::defense::DefenseConfig;
+use crate::resilience::homeostasis::HomeostasisConfig;
 use crate::summary::ProgramSummary;
 
 /// Entropy-layer settings (`[entropy]`).
@@ -47,6 +48,8 @@ pub struct AnalysisConfig {
     pub contingency: ContingencyConfig,
     /// `[defense]` section.
     pub defense: DefenseConfig,
+    /// `[homeostasis]` section.
+    pub homeostasis: HomeostasisConfig,
     /// `[baselines]` section (`[baselines.spc]`, `[baselines.sta_lta]`, `[baselines.fire_index]`).
     pub baselines: BaselinesConfig,
 }

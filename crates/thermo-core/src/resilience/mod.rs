@@ -8,6 +8,7 @@
 
 pub mod contingency;
 pub mod defense;
+pub mod homeostasis;
 pub mod shedding;
 
 /// A resilience input or setting that cannot be used.
@@ -21,6 +22,9 @@ pub enum ResilienceError {
         /// The value.
         value: f64,
     },
+    /// A value names a feedback loop that does not exist.
+    #[error("unknown feedback loop {0:?}")]
+    UnknownLoop(String),
     /// A setting that must be positive is zero.
     #[error("{field} must be at least 1")]
     ZeroCount {
