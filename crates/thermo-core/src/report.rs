@@ -13,6 +13,7 @@ use crate::model::Schedule;
 use crate::resilience::contingency::{ContingencyConfig, ContingencyReport, analyze_contingency};
 use crate::resilience::defense::DefenseConfig;
 use crate::resilience::homeostasis::HomeostasisConfig;
+use crate::resilience::zones::ZonesConfig;
 use crate::summary::ProgramSummary;
 
 /// Entropy-layer settings (`[entropy]`).
@@ -50,6 +51,8 @@ pub struct AnalysisConfig {
     pub defense: DefenseConfig,
     /// `[homeostasis]` section.
     pub homeostasis: HomeostasisConfig,
+    /// `[zones]` section.
+    pub zones: ZonesConfig,
     /// `[baselines]` section (`[baselines.spc]`, `[baselines.sta_lta]`, `[baselines.fire_index]`).
     pub baselines: BaselinesConfig,
 }

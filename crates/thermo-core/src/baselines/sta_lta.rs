@@ -243,11 +243,15 @@ mod tests {
 
     #[test]
     fn bad_settings_are_errors() {
-        let mut c = StaLtaConfig::default();
-        c.short_window = 30;
+        let c = StaLtaConfig {
+            short_window: 30,
+            ..StaLtaConfig::default()
+        };
         assert!(RecursiveStaLta::new(&c).is_err());
-        let mut c = StaLtaConfig::default();
-        c.trigger_on = 0.5;
+        let c = StaLtaConfig {
+            trigger_on: 0.5,
+            ..StaLtaConfig::default()
+        };
         assert!(c.validate().is_err());
         let mut d = RecursiveStaLta::new(&StaLtaConfig::default()).unwrap();
         assert!(d.update(f64::NAN).is_err());

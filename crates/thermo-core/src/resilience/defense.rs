@@ -19,7 +19,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ResilienceError, finite};
+use super::{ResilienceError, finite, non_negative};
 
 /// The five defense levels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -133,12 +133,8 @@ impl DefenseConfig {
                 self.utilization_thresholds[0],
             );
         }
-        if !(finite("defense.coverage_margin", self.coverage_margin)? >= 0.0) {
-            return bad("defense.coverage_margin", self.coverage_margin);
-        }
-        if !(finite("defense.utilization_margin", self.utilization_margin)? >= 0.0) {
-            return bad("defense.utilization_margin", self.utilization_margin);
-        }
+        non_negative("defense.coverage_margin", self.coverage_margin)?;
+        non_negative("defense.utilization_margin", self.utilization_margin)?;
         if self.step_down_checks == 0 {
             return Err(ResilienceError::ZeroCount {
                 field: "defense.step_down_checks",
@@ -262,18 +258,8 @@ fn demands(state: &DefenseState, config: &DefenseConfig, release: bool) -> Vec<E
 }
 
 fn validate_state(state: &DefenseState) -> Result<(), ResilienceError> {
-    if !(finite("coverage", state.coverage)? >= 0.0) {
-        return Err(ResilienceError::InvalidNumber {
-            field: "coverage",
-            value: state.coverage,
-        });
-    }
-    if !(finite("utilization", state.utilization)? >= 0.0) {
-        return Err(ResilienceError::InvalidNumber {
-            field: "utilization",
-            value: state.utilization,
-        });
-    }
+    non_negative("coverage", state.coverage)?;
+    non_negative("utilization", state.utilization)?;
     Ok(())
 }
 

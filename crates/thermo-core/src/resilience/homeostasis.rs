@@ -30,7 +30,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ResilienceError, finite};
+use super::{ResilienceError, finite, non_negative, positive};
 
 /// Which side of the target is bad.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,12 +66,7 @@ impl Setpoint {
         direction: SetpointDirection,
     ) -> Result<Self, ResilienceError> {
         finite("setpoint.target", target)?;
-        if !(finite("setpoint.tolerance", tolerance)? > 0.0) {
-            return Err(ResilienceError::InvalidNumber {
-                field: "setpoint.tolerance",
-                value: tolerance,
-            });
-        }
+        positive("setpoint.tolerance", tolerance)?;
         Ok(Self {
             name: name.to_owned(),
             target,
@@ -286,9 +281,7 @@ impl HomeostasisConfig {
             ("homeostasis.high_volatility", self.high_volatility),
             ("homeostasis.high_entropy_bits", self.high_entropy_bits),
         ] {
-            if !(finite(field, v)? >= 0.0) {
-                return Err(ResilienceError::InvalidNumber { field, value: v });
-            }
+            non_negative(field, v)?;
         }
         if self.escalation_checks == 0 {
             return Err(ResilienceError::ZeroCount {

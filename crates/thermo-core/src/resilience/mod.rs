@@ -10,6 +10,7 @@ pub mod contingency;
 pub mod defense;
 pub mod homeostasis;
 pub mod shedding;
+pub mod zones;
 
 /// A resilience input or setting that cannot be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -40,4 +41,20 @@ pub(crate) fn finite(field: &'static str, value: f64) -> Result<f64, ResilienceE
     } else {
         Err(ResilienceError::InvalidNumber { field, value })
     }
+}
+
+/// Rejects a non-finite or negative value.
+pub(crate) fn non_negative(field: &'static str, value: f64) -> Result<f64, ResilienceError> {
+    if finite(field, value)? < 0.0 {
+        return Err(ResilienceError::InvalidNumber { field, value });
+    }
+    Ok(value)
+}
+
+/// Rejects a non-finite or non-positive value.
+pub(crate) fn positive(field: &'static str, value: f64) -> Result<f64, ResilienceError> {
+    if finite(field, value)? <= 0.0 {
+        return Err(ResilienceError::InvalidNumber { field, value });
+    }
+    Ok(value)
 }
