@@ -131,6 +131,7 @@ pub fn render_table(report: &AnalysisReport) -> String {
         ),
     ];
     push_rows(&mut out, &rows);
+    push_contingency_section(&mut out, report);
     out
 }
 
@@ -143,4 +144,26 @@ fn push_rows(out: &mut String, rows: &[(&str, String)]) {
     for (k, v) in rows {
         let _ = writeln!(out, "  {k:<width$}  {v}");
     }
+}
+
+/// The contingency section of the report table (counts are coverage slots or people).
+fn push_contingency_section(out: &mut String, report: &AnalysisReport) {
+    let c = &report.contingency;
+    let verdict = |ok: bool| if ok { "pass" } else { "FAIL" };
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Contingency (whole schedule)");
+    let exposed = c.n1.iter().filter(|p| p.uncovered_slots > 0).count();
+    let unrepairable = c.n1.iter().filter(|p| p.unrepairable_slots > 0).count();
+    let rows = [
+        ("N-1", verdict(c.n1_pass).to_owned()),
+        ("N-2", verdict(c.n2_pass).to_owned()),
+        (
+            "slots short before any loss",
+            c.pre_contingency.len().to_string(),
+        ),
+        ("people whose loss breaks a slot", exposed.to_string()),
+        ("  of whom unrepairable", unrepairable.to_string()),
+        ("pairs with joint-only breaks", c.n2.len().to_string()),
+    ];
+    push_rows(out, &rows);
 }

@@ -591,78 +591,71 @@ pub(crate) fn bipartite_betweenness(index: &SlotIndex, n_people: usize) -> Vec<f
     }
     let neighbours = |v: usize| &adj[offsets[v] as usize..offsets[v + 1] as usize];
     let sources: Vec<usize> = (0..n).filter(|&v| offsets[v + 1] > offsets[v]).collect();
-    let mut total = sources
+    // Each chunk of sources sums into its own vector and the vectors are added in chunk
+    // order, so the floating-point result does not depend on thread scheduling.
+    let partials: Vec<Vec<f64>> = sources
         .par_chunks(64)
-        .fold(
-            || {
-                (
-                    vec![0.0f64; n],
-                    vec![-1i32; n],
-                    vec![0.0f64; n],
-                    vec![0.0f64; n],
-                    Vec::<u32>::with_capacity(n),
-                )
-            },
-            |(mut bc, mut dist, mut sigma, mut delta, mut order), chunk| {
-                for &src in chunk {
-                    order.clear();
-                    order.push(src as u32);
-                    dist[src] = 0;
-                    sigma[src] = 1.0;
-                    let mut head = 0;
-                    while head < order.len() {
-                        let v = order[head] as usize;
-                        head += 1;
-                        for &w in neighbours(v) {
-                            let w = w as usize;
-                            if dist[w] < 0 {
-                                dist[w] = dist[v] + 1;
-                                order.push(w as u32);
-                            }
-                            if dist[w] == dist[v] + 1 {
-                                sigma[w] += sigma[v];
-                            }
-                        }
-                    }
-                    for &w in order.iter().rev() {
+        .map(|chunk| {
+            let mut bc = vec![0.0f64; n];
+            let mut dist = vec![-1i32; n];
+            let mut sigma = vec![0.0f64; n];
+            let mut delta = vec![0.0f64; n];
+            let mut order = Vec::<u32>::with_capacity(n);
+            for &src in chunk {
+                order.clear();
+                order.push(src as u32);
+                dist[src] = 0;
+                sigma[src] = 1.0;
+                let mut head = 0;
+                while head < order.len() {
+                    let v = order[head] as usize;
+                    head += 1;
+                    for &w in neighbours(v) {
                         let w = w as usize;
-                        let coeff = (1.0 + delta[w]) / sigma[w];
-                        for &v in neighbours(w) {
-                            let v = v as usize;
-                            if dist[v] == dist[w] - 1 {
-                                delta[v] += sigma[v] * coeff;
-                            }
+                        if dist[w] < 0 {
+                            dist[w] = dist[v] + 1;
+                            order.push(w as u32);
                         }
-                        if w != src {
-                            bc[w] += delta[w];
+                        if dist[w] == dist[v] + 1 {
+                            sigma[w] += sigma[v];
                         }
-                    }
-                    for &w in &order {
-                        let w = w as usize;
-                        dist[w] = -1;
-                        sigma[w] = 0.0;
-                        delta[w] = 0.0;
                     }
                 }
-                (bc, dist, sigma, delta, order)
-            },
-        )
-        .map(|(bc, ..)| bc)
-        .reduce(
-            || vec![0.0; n],
-            |mut a, b| {
-                for (x, y) in a.iter_mut().zip(b) {
-                    *x += y;
+                for &w in order.iter().rev() {
+                    let w = w as usize;
+                    let coeff = (1.0 + delta[w]) / sigma[w];
+                    for &v in neighbours(w) {
+                        let v = v as usize;
+                        if dist[v] == dist[w] - 1 {
+                            delta[v] += sigma[v] * coeff;
+                        }
+                    }
+                    if w != src {
+                        bc[w] += delta[w];
+                    }
                 }
-                a
-            },
-        );
+                for &w in &order {
+                    let w = w as usize;
+                    dist[w] = -1;
+                    sigma[w] = 0.0;
+                    delta[w] = 0.0;
+                }
+            }
+            bc.truncate(n_people);
+            bc
+        })
+        .collect();
+    let mut total = vec![0.0f64; n_people];
+    for part in partials {
+        for (t, p) in total.iter_mut().zip(part) {
+            *t += p;
+        }
+    }
     let scale = if n > 2 {
         1.0 / ((n as f64 - 1.0) * (n as f64 - 2.0))
     } else {
         0.0
     };
-    total.truncate(n_people);
     total.iter_mut().for_each(|b| *b *= scale);
     total
 }
