@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::Datelike;
 use chrono::{Duration, NaiveDate};
 use proptest::prelude::*;
 use thermo_core::model::{
@@ -9,7 +10,7 @@ use thermo_core::model::{
     ScheduleBuilder, Session,
 };
 use thermo_core::resilience::contingency::{
-    ContingencyConfig, ContingencyReport, analyze_contingency,
+    ContingencyConfig, ContingencyReport, SlotRule, analyze_contingency,
 };
 
 fn d(s: &str) -> NaiveDate {
@@ -20,10 +21,19 @@ fn no_barrier(_: &[PersonIdx]) -> Option<f64> {
     None
 }
 
+/// Every block × every rotation with a requirement (the literal slot definition).
 fn quick() -> ContingencyConfig {
     ContingencyConfig {
         centrality: false,
+        slots: SlotRule::AllBlocks,
         ..ContingencyConfig::default()
+    }
+}
+
+fn operating() -> ContingencyConfig {
+    ContingencyConfig {
+        slots: SlotRule::Operating,
+        ..quick()
     }
 }
 
@@ -118,6 +128,43 @@ fn small_program_counts_by_hand() {
 }
 
 #[test]
+fn operating_slots_drop_patterns_a_rotation_never_runs() {
+    // The clinic only ever runs in the morning: its empty afternoon is not a shortfall.
+    let r = analyze_contingency(&small(), &operating(), &no_barrier);
+    assert!(r.pre_contingency.is_empty());
+    let all = analyze_contingency(&small(), &quick(), &no_barrier);
+    assert_eq!((r.n1.clone(), r.n2.clone()), (all.n1, all.n2));
+    // A week later the clinic runs again on Monday morning; nobody is there: a shortfall.
+    let mut s = small();
+    let next = d("2026-03-09");
+    s.blocks.push(thermo_core::model::Block {
+        date: next,
+        session: Session::Am,
+    });
+    s.rebuild_lookups();
+    let block = s.block_index(thermo_core::model::Block {
+        date: next,
+        session: Session::Am,
+    });
+    s.assignments.push(thermo_core::model::Assignment {
+        person: PersonIdx(4),
+        block: block.unwrap(),
+        rotation: None,
+        role: AssignmentRole::Primary,
+        score: None,
+        violation: false,
+        created_at: None,
+    });
+    let r = analyze_contingency(&s, &operating(), &no_barrier);
+    let short: Vec<(&str, NaiveDate)> = r
+        .pre_contingency
+        .iter()
+        .map(|x| (x.rotation.as_str(), x.date))
+        .collect();
+    assert_eq!(short, vec![("ward", next), ("clinic", next)]);
+}
+
+#[test]
 fn absences_and_closed_days_are_excluded() {
     let mut s = small();
     // d is absent: the AM clinic becomes a shortfall and d breaks nothing.
@@ -167,7 +214,7 @@ fn energy_barrier_and_centrality_are_reported() {
 
 #[test]
 fn json_shape_is_exactly_the_documented_one() {
-    let r = analyze_contingency(&small(), &ContingencyConfig::default(), &no_barrier);
+    let r = analyze_contingency(&small(), &quick(), &no_barrier);
     let v = serde_json::to_value(&r).unwrap();
     let keys: BTreeSet<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
@@ -206,6 +253,7 @@ fn json_shape_is_exactly_the_documented_one() {
 // Brute force: recompute coverage from scratch for every single loss and every pair.
 
 struct Brute {
+    shortfalls: usize,
     n1: Vec<(u32, u32)>,
     n2: BTreeMap<(usize, usize), (u32, u32)>,
     n1_pass: bool,
@@ -216,7 +264,7 @@ fn overlaps(a: Session, b: Session) -> bool {
     a == b || a == Session::Day || b == Session::Day
 }
 
-fn brute(s: &Schedule) -> Brute {
+fn brute(s: &Schedule, rule: SlotRule) -> Brute {
     let n = s.people.len();
     let away = |p: usize, date: NaiveDate| {
         s.absences
@@ -229,13 +277,23 @@ fn brute(s: &Schedule) -> Brute {
             .any(|c| c.date == date && c.is_closed() && c.session.is_none_or(|cs| cs == session))
     };
     // (date, session, rotation, members, required, eligible-but-not-busy people)
+    let operates = |ri: usize, blk: &thermo_core::model::Block| {
+        rule == SlotRule::AllBlocks
+            || s.assignments.iter().any(|a| {
+                let b = s.block(a.block);
+                a.rotation.map(|r| r.index()) == Some(ri)
+                    && a.role.covers()
+                    && b.session == blk.session
+                    && b.date.weekday() == blk.date.weekday()
+            })
+    };
     let mut slots = Vec::new();
     for blk in &s.blocks {
         if closed(blk.date, blk.session) {
             continue;
         }
         for (ri, rot) in s.rotations.iter().enumerate() {
-            if rot.min_coverage == 0 {
+            if rot.min_coverage == 0 || !operates(ri, blk) {
                 continue;
             }
             let members: BTreeSet<usize> = s
@@ -313,6 +371,7 @@ fn brute(s: &Schedule) -> Brute {
         }
     }
     Brute {
+        shortfalls: slots.iter().filter(|(m, req, _)| m.len() < *req).count(),
         n1,
         n2,
         n1_pass: singles.iter().all(|(_, ok)| *ok),
@@ -320,8 +379,13 @@ fn brute(s: &Schedule) -> Brute {
     }
 }
 
-fn check_against_brute(s: &Schedule, r: &ContingencyReport) -> Result<(), TestCaseError> {
-    let b = brute(s);
+fn check_against_brute(
+    s: &Schedule,
+    r: &ContingencyReport,
+    rule: SlotRule,
+) -> Result<(), TestCaseError> {
+    let b = brute(s, rule);
+    prop_assert_eq!(r.pre_contingency.len(), b.shortfalls);
     for p in &r.n1 {
         let i = s.person_index(&p.person).unwrap().index();
         prop_assert_eq!(
@@ -448,6 +512,8 @@ proptest! {
     fn sparse_analysis_matches_brute_force(spec in spec()) {
         let s = build(&spec);
         let r = analyze_contingency(&s, &quick(), &no_barrier);
-        check_against_brute(&s, &r)?;
+        check_against_brute(&s, &r, SlotRule::AllBlocks)?;
+        let r = analyze_contingency(&s, &operating(), &no_barrier);
+        check_against_brute(&s, &r, SlotRule::Operating)?;
     }
 }

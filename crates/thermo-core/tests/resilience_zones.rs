@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use thermo_core::model::{
     Absence, AbsenceStatus, AssignmentRole, Person, PersonIdx, Rotation, ScheduleBuilder, Session,
 };
+use thermo_core::resilience::contingency::SlotRule;
 use thermo_core::resilience::zones::{
     ContainmentLevel, ZoneGrouping, ZoneStatus, ZonesConfig, analyze_zones, zone_status,
 };
@@ -90,7 +91,14 @@ fn zones_from_units_with_absences_and_shortfalls() {
     .unwrap();
     let s = b.build();
     let thickness = |z: &str| (z == "icu").then_some(0.4);
-    let r = analyze_zones(&s, day, &ZonesConfig::default(), &thickness).unwrap();
+    let r = analyze_zones(
+        &s,
+        day,
+        &ZonesConfig::default(),
+        SlotRule::AllBlocks,
+        &thickness,
+    )
+    .unwrap();
     let names: Vec<&str> = r.zones.iter().map(|z| z.zone.as_str()).collect();
     assert_eq!(names, vec!["clinic", "icu"]);
     let icu = &r.zones[1];
@@ -101,8 +109,18 @@ fn zones_from_units_with_absences_and_shortfalls() {
     );
     assert_eq!(icu.status, ZoneStatus::Orange);
     assert_eq!(icu.containment, ContainmentLevel::Soft);
-    // Slots: AM and PM × icu_day, icu_night; PM has nobody on either.
+    // All blocks: AM and PM × icu_day, icu_night; PM has nobody on either.
     assert_eq!(icu.shortfall_slots, 2);
+    // Operating slots: neither ICU rotation ever covers an afternoon, the clinic never runs.
+    let op = analyze_zones(
+        &s,
+        day,
+        &ZonesConfig::default(),
+        SlotRule::Operating,
+        &|_| None,
+    )
+    .unwrap();
+    assert!(op.zones.iter().all(|z| z.shortfall_slots == 0));
     assert_eq!(icu.boundary_layer, Some(0.4));
     let clinic = &r.zones[0];
     assert_eq!((clinic.members, clinic.status), (0, ZoneStatus::Black));
@@ -115,12 +133,12 @@ fn zones_from_units_with_absences_and_shortfalls() {
         lockdown_black_share: 1.0,
         ..ZonesConfig::default()
     };
-    let r = analyze_zones(&s, day, &by_rotation, &|_| None).unwrap();
+    let r = analyze_zones(&s, day, &by_rotation, SlotRule::AllBlocks, &|_| None).unwrap();
     assert_eq!(r.zones.len(), 3);
     assert_eq!(r.global_containment, ContainmentLevel::Strict);
     let bad = ZonesConfig {
         lockdown_black_share: f64::NAN,
         ..ZonesConfig::default()
     };
-    assert!(analyze_zones(&s, day, &bad, &|_| None).is_err());
+    assert!(analyze_zones(&s, day, &bad, SlotRule::AllBlocks, &|_| None).is_err());
 }

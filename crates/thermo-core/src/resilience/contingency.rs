@@ -31,7 +31,7 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use petgraph::graph::{NodeIndex, UnGraph};
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +49,24 @@ pub struct ContingencyConfig {
     pub centrality: bool,
     /// Power-iteration limit of eigenvector centrality (default 1000).
     pub eigenvector_max_iter: usize,
+    /// Which (block, rotation) pairs are slots (default `operating`).
+    pub slots: SlotRule,
+}
+
+/// Which (block, rotation) pairs are coverage slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlotRule {
+    /// Every open block × every rotation with a requirement, whatever the rotation's
+    /// pattern: a night-call rotation then has an (empty, short) morning slot every day.
+    AllBlocks,
+    /// Every open block × every rotation with a requirement **that operates in that kind of
+    /// block**: the rotation has at least one covering assignment somewhere in the schedule
+    /// on the same weekday and session. Removes phantom slots (morning night-call, weekend
+    /// clinics, whole-day blocks that only carry leave) without hiding a hole in a pattern
+    /// the rotation actually runs.
+    #[default]
+    Operating,
 }
 
 impl Default for ContingencyConfig {
@@ -57,6 +75,7 @@ impl Default for ContingencyConfig {
             barrier_threshold: 5.0,
             centrality: true,
             eigenvector_max_iter: 1000,
+            slots: SlotRule::Operating,
         }
     }
 }
@@ -160,8 +179,9 @@ impl ContingencyReport {
 
 /// Coverage slots of a schedule with their members, in dense form.
 ///
-/// Slot `s = row · R + col`: `row` indexes the open blocks in chronological order, `col` the
-/// rotations with `min_coverage > 0` in roster order.
+/// Slots are numbered chronologically, then by rotation order; `cells[s] = (row, col)` with
+/// `row` indexing the open blocks in chronological order and `col` the rotations with
+/// `min_coverage > 0` in rotation order.
 #[derive(Debug, Clone)]
 pub struct SlotIndex {
     /// Open blocks, chronological.
@@ -170,6 +190,8 @@ pub struct SlotIndex {
     pub rotations: Vec<RotationIdx>,
     /// `required` per column (people).
     pub required: Vec<u32>,
+    /// (row, col) of every slot.
+    pub cells: Vec<(u32, u32)>,
     /// CSR offsets into `members`, length `slots + 1`.
     pub offsets: Vec<u32>,
     /// Members of every slot (distinct people counted toward coverage), sorted.
@@ -197,7 +219,17 @@ impl SlotIndex {
 
     /// `required(s)`.
     pub fn required_of(&self, s: usize) -> u32 {
-        self.required[s % self.rotations.len()]
+        self.required[self.cells[s].1 as usize]
+    }
+
+    /// The block of slot `s`.
+    pub fn block_of(&self, s: usize) -> BlockIdx {
+        self.blocks[self.cells[s].0 as usize]
+    }
+
+    /// The rotation of slot `s`.
+    pub fn rotation_of(&self, s: usize) -> RotationIdx {
+        self.rotations[self.cells[s].1 as usize]
     }
 
     /// `slack(s) = assigned(s) − required(s)`.
@@ -205,8 +237,8 @@ impl SlotIndex {
         self.members_of(s).len() as i64 - i64::from(self.required_of(s))
     }
 
-    /// Builds the slots of `schedule`.
-    pub fn build(schedule: &Schedule) -> Self {
+    /// Builds the slots of `schedule` under `rule`.
+    pub fn build(schedule: &Schedule, rule: SlotRule) -> Self {
         let rotations: Vec<RotationIdx> = schedule
             .rotations
             .iter()
@@ -254,7 +286,37 @@ impl SlotIndex {
         };
 
         let n_cols = rotations.len();
-        let n_slots = blocks.len() * n_cols;
+        let n_cells = blocks.len() * n_cols;
+        let session_code = |s: Session| match s {
+            Session::Am => 0,
+            Session::Pm => 1,
+            Session::Day => 2,
+        };
+        let pattern_of = |b: BlockIdx| {
+            let blk = schedule.block(b);
+            blk.date.weekday().num_days_from_monday() as usize * 3 + session_code(blk.session)
+        };
+        // Weekday × session patterns in which each rotation has covering assignments.
+        let mut operates = vec![false; n_cols * 21];
+        for a in schedule.assignments.iter().filter(|a| a.role.covers()) {
+            if let Some(r) = a.rotation
+                && col_of[r.index()] != u32::MAX
+            {
+                operates[col_of[r.index()] as usize * 21 + pattern_of(a.block)] = true;
+            }
+        }
+        let mut slot_of_cell = vec![u32::MAX; n_cells];
+        let mut cells = Vec::new();
+        for (row, b) in blocks.iter().enumerate() {
+            let pattern = pattern_of(*b);
+            for col in 0..n_cols {
+                if rule == SlotRule::AllBlocks || operates[col * 21 + pattern] {
+                    slot_of_cell[row * n_cols + col] = cells.len() as u32;
+                    cells.push((row as u32, col as u32));
+                }
+            }
+        }
+        let n_slots = cells.len();
 
         // Rows per date, for overlap of DAY blocks with AM/PM blocks.
         let mut rows_by_date: HashMap<NaiveDate, Vec<(Session, u32)>> = HashMap::new();
@@ -288,7 +350,10 @@ impl SlotIndex {
             if row == u32::MAX || col == u32::MAX || is_away(p, blk.date) {
                 continue;
             }
-            pairs.push((row * n_cols as u32 + col, p as u32));
+            let slot = slot_of_cell[row as usize * n_cols + col as usize];
+            if slot != u32::MAX {
+                pairs.push((slot, p as u32));
+            }
         }
         pairs.sort_unstable();
         pairs.dedup();
@@ -321,6 +386,7 @@ impl SlotIndex {
             blocks,
             rotations,
             required,
+            cells,
             offsets,
             members,
             free_capped: vec![2; n_slots],
@@ -330,10 +396,11 @@ impl SlotIndex {
             if !(0..=1).contains(&slack) || index.members_of(s).is_empty() {
                 continue;
             }
-            let row = s / n_cols;
+            let (row, col) = index.cells[s];
+            let row = row as usize;
             let date = schedule.block(index.blocks[row]).date;
             let mut free = 0u8;
-            for &q in &eligible[s % n_cols] {
+            for &q in &eligible[col as usize] {
                 let q = q as usize;
                 if !busy[q * n_rows + row] && !is_away(q, date) {
                     free += 1;
@@ -389,9 +456,8 @@ pub fn analyze_contingency(
     config: &ContingencyConfig,
     energy_barrier: &dyn Fn(&[PersonIdx]) -> Option<f64>,
 ) -> ContingencyReport {
-    let index = SlotIndex::build(schedule);
+    let index = SlotIndex::build(schedule, config.slots);
     let n_people = schedule.people.len();
-    let n_cols = index.rotations.len().max(1);
 
     let mut pre_contingency = Vec::new();
     let mut uncovered = vec![0u32; n_people];
@@ -406,11 +472,11 @@ pub fn analyze_contingency(
         let members = index.members_of(s);
         let slack = index.slack_of(s);
         if slack < 0 {
-            let block = schedule.block(index.blocks[s / n_cols]);
+            let block = schedule.block(index.block_of(s));
             pre_contingency.push(SlotShortfall {
                 date: block.date,
                 session: block.session,
-                rotation: schedule.rotation(index.rotations[s % n_cols]).id.clone(),
+                rotation: schedule.rotation(index.rotation_of(s)).id.clone(),
                 assigned: members.len() as u32,
                 required: index.required_of(s),
             });
@@ -703,7 +769,7 @@ mod tests {
                 .unwrap();
         }
         let schedule = b.build();
-        let index = SlotIndex::build(&schedule);
+        let index = SlotIndex::build(&schedule, SlotRule::AllBlocks);
         let n = schedule.people.len();
         let ours = bipartite_betweenness(&index, n);
         let mut graph: UnGraph<(), ()> = UnGraph::default();

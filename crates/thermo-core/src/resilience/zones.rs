@@ -13,7 +13,7 @@
 //!   `< minimum + 1`, YELLOW if `≤ optimal`, else GREEN (framework-spec §3.7);
 //! - containment: GREEN/YELLOW none, ORANGE soft, RED moderate, BLACK strict; the global level
 //!   is the worst zone's, or lockdown when at least `lockdown_black_share` of zones are BLACK;
-//! - `shortfall_slots`: slots of the zone short before any loss in
+//! - `shortfall_slots`: slots (under the given [`SlotRule`]) of the zone short before any loss in
 //!   `[at, at + window_days)` (slots);
 //! - `boundary_layer`: the transport layer's boundary-layer thickness for the zone, the
 //!   continuous measure beside the discrete status (`null` when not supplied).
@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::contingency::SlotIndex;
+use super::contingency::{SlotIndex, SlotRule};
 use super::{ResilienceError, finite};
 use crate::model::Schedule;
 
@@ -166,6 +166,7 @@ pub fn analyze_zones(
     schedule: &Schedule,
     at: NaiveDate,
     config: &ZonesConfig,
+    slot_rule: SlotRule,
     boundary_layer: &dyn Fn(&str) -> Option<f64>,
 ) -> Result<ZonesReport, ResilienceError> {
     let share = finite("zones.lockdown_black_share", config.lockdown_black_share)?;
@@ -220,16 +221,15 @@ pub fn analyze_zones(
         away[a.person.index()] = true;
     }
 
-    let slots = SlotIndex::build(schedule);
+    let slots = SlotIndex::build(schedule, slot_rule);
     let end = at + Duration::days(i64::from(config.window_days));
-    let n_cols = slots.rotations.len();
     let mut shortfalls: BTreeMap<&str, u32> = BTreeMap::new();
     for s in 0..slots.len() {
-        let date = schedule.block(slots.blocks[s / n_cols]).date;
+        let date = schedule.block(slots.block_of(s)).date;
         if date < at || date >= end || slots.slack_of(s) >= 0 {
             continue;
         }
-        if let Some(z) = &rot_zone[slots.rotations[s % n_cols].index()] {
+        if let Some(z) = &rot_zone[slots.rotation_of(s).index()] {
             *shortfalls.entry(z.as_str()).or_default() += 1;
         }
     }
