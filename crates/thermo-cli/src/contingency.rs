@@ -39,7 +39,7 @@ pub fn run(args: &ContingencyArgs) -> anyhow::Result<()> {
         .map_err(|e| BadInput(e.to_string()))?;
     let schedule = load_bundle(&args.path)?;
     // The free-energy landscape is not part of this command: barriers are reported as null.
-    let report = analyze_contingency(&schedule, &config.contingency, &|_| None);
+    let report = analyze_contingency(&schedule, &config.contingency, None, &|_| None);
     let text = match args.format {
         OutputFormat::Json => {
             serde_json::to_string_pretty(&report).context("serialising the report")? + "\n"

@@ -90,7 +90,7 @@ fn bench(c: &mut Criterion) {
         centrality: false,
         ..ContingencyConfig::default()
     };
-    let report = analyze_contingency(&s, &quick, &|_| None);
+    let report = analyze_contingency(&s, &quick, None, &|_| None);
     eprintln!(
         "program: {} assignments, {} shortfalls, {} people exposed, {} N-2 pairs",
         s.assignments.len(),
@@ -101,10 +101,14 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("contingency");
     group.sample_size(10);
     group.bench_function("n1_n2_1000_people_28_days", |bench| {
-        bench.iter(|| analyze_contingency(black_box(&s), &quick, &|_| None))
+        bench.iter(|| analyze_contingency(black_box(&s), &quick, None, &|_| None))
     });
     group.bench_function("n1_n2_centrality_1000_people_28_days", |bench| {
-        bench.iter(|| analyze_contingency(black_box(&s), &ContingencyConfig::default(), &|_| None))
+        bench.iter(|| {
+            analyze_contingency(black_box(&s), &ContingencyConfig::default(), None, &|_| {
+                None
+            })
+        })
     });
     group.finish();
 

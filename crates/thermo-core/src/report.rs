@@ -66,7 +66,7 @@ pub struct AnalysisReport {
     pub program: ProgramSummary,
     /// Entropy of the assignments in the entropy window.
     pub entropy: EntropyReport,
-    /// Exact N-1/N-2 contingency over the whole schedule.
+    /// Exact N-1/N-2 contingency over `[at, at + contingency.window_days)`.
     pub contingency: ContingencyReport,
 }
 
@@ -88,7 +88,17 @@ pub fn analyze(schedule: &Schedule, at: NaiveDate, config: &AnalysisConfig) -> A
         at,
         program: ProgramSummary::of(schedule),
         entropy: schedule_entropy_between(schedule, window_start, window_end),
-        contingency: analyze_contingency(schedule, &config.contingency, &|_| None),
+        contingency: analyze_contingency(
+            schedule,
+            &config.contingency,
+            (config.contingency.window_days > 0).then(|| {
+                (
+                    at,
+                    at + Duration::days(i64::from(config.contingency.window_days)),
+                )
+            }),
+            &|_| None,
+        ),
     }
 }
 

@@ -92,7 +92,7 @@ fn small() -> Schedule {
 
 #[test]
 fn small_program_counts_by_hand() {
-    let r = analyze_contingency(&small(), &quick(), &no_barrier);
+    let r = analyze_contingency(&small(), &quick(), None, &no_barrier);
     assert_eq!(r.pre_contingency.len(), 1);
     assert_eq!(r.pre_contingency[0].rotation, "clinic");
     assert_eq!(r.pre_contingency[0].session, Session::Pm);
@@ -130,9 +130,9 @@ fn small_program_counts_by_hand() {
 #[test]
 fn operating_slots_drop_patterns_a_rotation_never_runs() {
     // The clinic only ever runs in the morning: its empty afternoon is not a shortfall.
-    let r = analyze_contingency(&small(), &operating(), &no_barrier);
+    let r = analyze_contingency(&small(), &operating(), None, &no_barrier);
     assert!(r.pre_contingency.is_empty());
-    let all = analyze_contingency(&small(), &quick(), &no_barrier);
+    let all = analyze_contingency(&small(), &quick(), None, &no_barrier);
     assert_eq!((r.n1.clone(), r.n2.clone()), (all.n1, all.n2));
     // A week later the clinic runs again on Monday morning; nobody is there: a shortfall.
     let mut s = small();
@@ -155,13 +155,17 @@ fn operating_slots_drop_patterns_a_rotation_never_runs() {
         violation: false,
         created_at: None,
     });
-    let r = analyze_contingency(&s, &operating(), &no_barrier);
+    let r = analyze_contingency(&s, &operating(), None, &no_barrier);
     let short: Vec<(&str, NaiveDate)> = r
         .pre_contingency
         .iter()
         .map(|x| (x.rotation.as_str(), x.date))
         .collect();
     assert_eq!(short, vec![("ward", next), ("clinic", next)]);
+    // A window that ends before that Monday leaves it out.
+    let window = Some((d("2026-03-01"), d("2026-03-09")));
+    let r = analyze_contingency(&s, &operating(), window, &no_barrier);
+    assert!(r.pre_contingency.is_empty());
 }
 
 #[test]
@@ -175,7 +179,7 @@ fn absences_and_closed_days_are_excluded() {
         kind: None,
         status: AbsenceStatus::Approved,
     });
-    let r = analyze_contingency(&s, &quick(), &no_barrier);
+    let r = analyze_contingency(&s, &quick(), None, &no_barrier);
     assert_eq!(r.pre_contingency.len(), 2);
     assert_eq!(
         r.n1.iter()
@@ -191,7 +195,7 @@ fn absences_and_closed_days_are_excluded() {
         holiday: true,
         capacity_factor: 0.0,
     });
-    let r = analyze_contingency(&s, &quick(), &no_barrier);
+    let r = analyze_contingency(&s, &quick(), None, &no_barrier);
     assert!(r.pre_contingency.is_empty() && r.n2.is_empty() && r.n1_pass && r.n2_pass);
 }
 
@@ -199,7 +203,7 @@ fn absences_and_closed_days_are_excluded() {
 fn energy_barrier_and_centrality_are_reported() {
     let s = small();
     let barrier = |p: &[PersonIdx]| Some(f64::from(p[0].0) * 2.0);
-    let r = analyze_contingency(&s, &ContingencyConfig::default(), &barrier);
+    let r = analyze_contingency(&s, &ContingencyConfig::default(), None, &barrier);
     let a = r.n1.iter().find(|p| p.person == "a").unwrap();
     assert_eq!(a.energy_barrier, Some(0.0));
     let c = a.centrality.unwrap();
@@ -214,7 +218,7 @@ fn energy_barrier_and_centrality_are_reported() {
 
 #[test]
 fn json_shape_is_exactly_the_documented_one() {
-    let r = analyze_contingency(&small(), &quick(), &no_barrier);
+    let r = analyze_contingency(&small(), &quick(), None, &no_barrier);
     let v = serde_json::to_value(&r).unwrap();
     let keys: BTreeSet<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
@@ -511,9 +515,9 @@ proptest! {
     #[test]
     fn sparse_analysis_matches_brute_force(spec in spec()) {
         let s = build(&spec);
-        let r = analyze_contingency(&s, &quick(), &no_barrier);
+        let r = analyze_contingency(&s, &quick(), None, &no_barrier);
         check_against_brute(&s, &r, SlotRule::AllBlocks)?;
-        let r = analyze_contingency(&s, &operating(), &no_barrier);
+        let r = analyze_contingency(&s, &operating(), None, &no_barrier);
         check_against_brute(&s, &r, SlotRule::Operating)?;
     }
 }

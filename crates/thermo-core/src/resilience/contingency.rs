@@ -51,6 +51,10 @@ pub struct ContingencyConfig {
     pub eigenvector_max_iter: usize,
     /// Which (block, rotation) pairs are slots (default `operating`).
     pub slots: SlotRule,
+    /// Days from the analysis date that `thermo analyze` examines (default 28, the planning
+    /// horizon); 0 examines the whole schedule. `thermo contingency` always examines the
+    /// whole bundle.
+    pub window_days: u32,
 }
 
 /// Which (block, rotation) pairs are coverage slots.
@@ -76,6 +80,7 @@ impl Default for ContingencyConfig {
             centrality: true,
             eigenvector_max_iter: 1000,
             slots: SlotRule::Operating,
+            window_days: 28,
         }
     }
 }
@@ -237,8 +242,13 @@ impl SlotIndex {
         self.members_of(s).len() as i64 - i64::from(self.required_of(s))
     }
 
-    /// Builds the slots of `schedule` under `rule`.
-    pub fn build(schedule: &Schedule, rule: SlotRule) -> Self {
+    /// Builds the slots of `schedule` under `rule`, keeping only blocks dated in
+    /// `[from, until)` when a window is given.
+    pub fn build(
+        schedule: &Schedule,
+        rule: SlotRule,
+        window: Option<(NaiveDate, NaiveDate)>,
+    ) -> Self {
         let rotations: Vec<RotationIdx> = schedule
             .rotations
             .iter()
@@ -266,7 +276,8 @@ impl SlotIndex {
             .into_iter()
             .filter(|b| {
                 let blk = schedule.block(*b);
-                !closed.contains(&(blk.date, None))
+                window.is_none_or(|(from, until)| from <= blk.date && blk.date < until)
+                    && !closed.contains(&(blk.date, None))
                     && !closed.contains(&(blk.date, Some(blk.session)))
             })
             .collect();
@@ -447,16 +458,18 @@ pub fn slot_survives_any_pair(members: u32, slack: i64, free: u8) -> bool {
     !(two_members || member_and_free || one_member)
 }
 
-/// Runs the exact N-1 / N-2 analysis.
+/// Runs the exact N-1 / N-2 analysis over the blocks dated in `window` = `[from, until)`
+/// (the whole schedule when `None`).
 ///
 /// `energy_barrier(&[p])` returns the free-energy barrier of losing `p` (statistical-mechanics
 /// layer), or `None` when no landscape is available.
 pub fn analyze_contingency(
     schedule: &Schedule,
     config: &ContingencyConfig,
+    window: Option<(NaiveDate, NaiveDate)>,
     energy_barrier: &dyn Fn(&[PersonIdx]) -> Option<f64>,
 ) -> ContingencyReport {
-    let index = SlotIndex::build(schedule, config.slots);
+    let index = SlotIndex::build(schedule, config.slots, window);
     let n_people = schedule.people.len();
 
     let mut pre_contingency = Vec::new();
@@ -769,7 +782,7 @@ mod tests {
                 .unwrap();
         }
         let schedule = b.build();
-        let index = SlotIndex::build(&schedule, SlotRule::AllBlocks);
+        let index = SlotIndex::build(&schedule, SlotRule::AllBlocks, None);
         let n = schedule.people.len();
         let ours = bipartite_betweenness(&index, n);
         let mut graph: UnGraph<(), ()> = UnGraph::default();

@@ -221,12 +221,11 @@ pub fn analyze_zones(
         away[a.person.index()] = true;
     }
 
-    let slots = SlotIndex::build(schedule, slot_rule);
     let end = at + Duration::days(i64::from(config.window_days));
+    let slots = SlotIndex::build(schedule, slot_rule, Some((at, end)));
     let mut shortfalls: BTreeMap<&str, u32> = BTreeMap::new();
     for s in 0..slots.len() {
-        let date = schedule.block(slots.block_of(s)).date;
-        if date < at || date >= end || slots.slack_of(s) >= 0 {
+        if slots.slack_of(s) >= 0 {
             continue;
         }
         if let Some(z) = &rot_zone[slots.rotation_of(s).index()] {
