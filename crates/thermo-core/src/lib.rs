@@ -7,12 +7,16 @@
 //! - [`model`]: the schedule model with dense ids;
 //! - [`entropy`]: Shannon, joint, mutual-information and conditional entropies of a
 //!   schedule, entropy production and the [`entropy::EntropyMonitor`];
+//! - [`queueing`] and [`transport`]: Erlang B/C/A, schedule utilization, stigmergy trails and
+//!   transport dynamics (saturation gradient, boundary layer, Péclet number);
 //! - [`resilience`]: exact N-1/N-2 contingency, defense in depth, load shedding, homeostasis
 //!   and zones; [`baselines`]: the corrected SPC, STA/LTA and fire-index detectors.
 
 pub mod baselines;
 pub mod entropy;
 pub mod model;
+pub mod queueing;
 pub mod report;
 pub mod resilience;
 pub mod summary;
+pub mod transport;

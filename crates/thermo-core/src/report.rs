@@ -10,11 +10,13 @@ use serde::{Deserialize, Serialize};
 use crate::baselines::BaselinesConfig;
 use crate::entropy::{EntropyReport, ThresholdSlowingRule, schedule_entropy_between};
 use crate::model::Schedule;
+use crate::queueing::utilization::{UtilizationConfig, UtilizationReport, schedule_utilization};
 use crate::resilience::contingency::{ContingencyConfig, ContingencyReport, analyze_contingency};
 use crate::resilience::defense::DefenseConfig;
 use crate::resilience::homeostasis::HomeostasisConfig;
 use crate::resilience::zones::ZonesConfig;
 use crate::summary::ProgramSummary;
+use crate::transport::{TransportConfig, TransportReport, check_transport};
 
 /// Entropy-layer settings (`[entropy]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,6 +47,11 @@ impl Default for EntropyConfig {
 pub struct AnalysisConfig {
     /// `[entropy]` section.
     pub entropy: EntropyConfig,
+    /// `[utilization]` section (levels and Erlang inputs; horizon and sessions per day come
+    /// from `[transport]`).
+    pub utilization: UtilizationConfig,
+    /// `[transport]` section.
+    pub transport: TransportConfig,
     /// `[contingency]` section.
     pub contingency: ContingencyConfig,
     /// `[defense]` section.
@@ -66,6 +73,10 @@ pub struct AnalysisReport {
     pub program: ProgramSummary,
     /// Entropy of the assignments in the entropy window.
     pub entropy: EntropyReport,
+    /// Utilization from the schedule over the transport horizon, with Erlang figures.
+    pub utilization: UtilizationReport,
+    /// Transport dynamics (saturation gradient, boundary layer, Péclet number).
+    pub transport: TransportReport,
     /// Exact N-1/N-2 contingency over `[at, at + contingency.window_days)`.
     pub contingency: ContingencyReport,
 }
@@ -88,6 +99,14 @@ pub fn analyze(schedule: &Schedule, at: NaiveDate, config: &AnalysisConfig) -> A
         at,
         program: ProgramSummary::of(schedule),
         entropy: schedule_entropy_between(schedule, window_start, window_end),
+        utilization: schedule_utilization(
+            schedule,
+            at,
+            config.transport.horizon_days,
+            config.transport.capacity_per_day,
+            &config.utilization,
+        ),
+        transport: check_transport(schedule, at, &config.transport),
         contingency: analyze_contingency(
             schedule,
             &config.contingency,
