@@ -64,10 +64,12 @@ pub struct AnalysisConfig {
     pub zones: ZonesConfig,
     /// `[baselines]` section (`[baselines.spc]`, `[baselines.sta_lta]`, `[baselines.fire_index]`).
     pub baselines: BaselinesConfig,
+    /// `[health]` section: how the health report composes the layers.
+    pub health: crate::health::HealthConfig,
 }
 
 /// The report of `thermo analyze`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AnalysisReport {
     /// The analysis date.
     pub at: NaiveDate,
@@ -83,6 +85,9 @@ pub struct AnalysisReport {
     pub phase_transition: crate::ews::detector::PhaseTransitionRisk,
     /// Exact N-1/N-2 contingency over `[at, at + contingency.window_days)`.
     pub contingency: ContingencyReport,
+    /// Every layer composed: overall status, defense level, homeostasis, zones, baselines
+    /// and unified alerts.
+    pub health: crate::health::HealthSection,
 }
 
 /// The date an analysis should run at when none is given: `today` when it falls inside the
@@ -99,34 +104,49 @@ pub fn analyze(schedule: &Schedule, at: NaiveDate, config: &AnalysisConfig) -> A
     let window_end = (config.entropy.window_days > 0)
         .then(|| at + Duration::days(i64::from(config.entropy.window_days)));
     let window_start = (config.entropy.window_days > 0).then_some(at);
+    let entropy = schedule_entropy_between(schedule, window_start, window_end);
+    let utilization = schedule_utilization(
+        schedule,
+        at,
+        config.transport.horizon_days,
+        config.transport.capacity_per_day,
+        &config.utilization,
+    );
+    let transport = check_transport(schedule, at, &config.transport);
+    let phase_transition =
+        crate::ews::detector::phase_transition_section(schedule, at, &config.phase_transition);
+    let contingency = analyze_contingency(
+        schedule,
+        &config.contingency,
+        (config.contingency.window_days > 0).then(|| {
+            (
+                at,
+                at + Duration::days(i64::from(config.contingency.window_days)),
+            )
+        }),
+        &|_| None,
+    );
+    let health = crate::health::assess(
+        schedule,
+        at,
+        crate::health::LayerOutputs {
+            entropy: &entropy,
+            utilization: &utilization,
+            transport: &transport,
+            phase_transition: &phase_transition,
+            contingency: &contingency,
+        },
+        config,
+    );
     AnalysisReport {
         at,
         program: ProgramSummary::of(schedule),
-        entropy: schedule_entropy_between(schedule, window_start, window_end),
-        utilization: schedule_utilization(
-            schedule,
-            at,
-            config.transport.horizon_days,
-            config.transport.capacity_per_day,
-            &config.utilization,
-        ),
-        transport: check_transport(schedule, at, &config.transport),
-        phase_transition: crate::ews::detector::phase_transition_section(
-            schedule,
-            at,
-            &config.phase_transition,
-        ),
-        contingency: analyze_contingency(
-            schedule,
-            &config.contingency,
-            (config.contingency.window_days > 0).then(|| {
-                (
-                    at,
-                    at + Duration::days(i64::from(config.contingency.window_days)),
-                )
-            }),
-            &|_| None,
-        ),
+        entropy,
+        utilization,
+        transport,
+        phase_transition,
+        contingency,
+        health,
     }
 }
 
