@@ -47,7 +47,12 @@ fn batch(c: &mut Criterion) {
         })
     });
     g.bench_function("kendall_tau_only_75k", |b| {
-        b.iter(|| black_box(thermo_core::stats::kendall_tau_b(&t[..75_000], &x[..75_000])))
+        b.iter(|| {
+            black_box(thermo_core::stats::kendall_tau_b(
+                &t[..75_000],
+                &x[..75_000],
+            ))
+        })
     });
     g.bench_function("all_indicators_gaussian_100k_w025", |b| {
         b.iter(|| {
