@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::entropy::{EntropyReport, ThresholdSlowingRule, schedule_entropy_between};
 use crate::model::Schedule;
+use crate::queueing::utilization::{UtilizationConfig, UtilizationReport, schedule_utilization};
 use crate::summary::ProgramSummary;
+use crate::transport::{TransportConfig, TransportReport, check_transport};
 
 /// Entropy-layer settings (`[entropy]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +42,11 @@ impl Default for EntropyConfig {
 pub struct AnalysisConfig {
     /// `[entropy]` section.
     pub entropy: EntropyConfig,
+    /// `[utilization]` section (levels and Erlang inputs; horizon and sessions per day come
+    /// from `[transport]`).
+    pub utilization: UtilizationConfig,
+    /// `[transport]` section.
+    pub transport: TransportConfig,
     /// `[phase_transition]` section: early-warning detector on the bundle's metric series.
     pub phase_transition: crate::ews::detector::PhaseTransitionConfig,
 }
@@ -53,6 +60,10 @@ pub struct AnalysisReport {
     pub program: ProgramSummary,
     /// Entropy of the assignments in the entropy window.
     pub entropy: EntropyReport,
+    /// Utilization from the schedule over the transport horizon, with Erlang figures.
+    pub utilization: UtilizationReport,
+    /// Transport dynamics (saturation gradient, boundary layer, Péclet number).
+    pub transport: TransportReport,
     /// Early-warning assessment of the bundle's metric series up to the analysis date.
     pub phase_transition: crate::ews::detector::PhaseTransitionRisk,
 }
@@ -75,6 +86,14 @@ pub fn analyze(schedule: &Schedule, at: NaiveDate, config: &AnalysisConfig) -> A
         at,
         program: ProgramSummary::of(schedule),
         entropy: schedule_entropy_between(schedule, window_start, window_end),
+        utilization: schedule_utilization(
+            schedule,
+            at,
+            config.transport.horizon_days,
+            config.transport.capacity_per_day,
+            &config.utilization,
+        ),
+        transport: check_transport(schedule, at, &config.transport),
         phase_transition: crate::ews::detector::phase_transition_section(
             schedule,
             at,
