@@ -135,6 +135,7 @@ pub fn render_table(report: &AnalysisReport) -> String {
     push_rows(&mut out, &rows);
     render_utilization_and_transport(&mut out, report);
     render_phase_transition(&mut out, report);
+    push_contingency_section(&mut out, report);
     out
 }
 
@@ -346,4 +347,26 @@ fn render_phase_transition(out: &mut String, report: &AnalysisReport) {
     for rec in &r.recommendations {
         let _ = writeln!(out, "  * {rec}");
     }
+}
+
+/// The contingency section of the report table (counts are coverage slots or people).
+fn push_contingency_section(out: &mut String, report: &AnalysisReport) {
+    let c = &report.contingency;
+    let verdict = |ok: bool| if ok { "pass" } else { "FAIL" };
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Contingency (analysis window)");
+    let exposed = c.n1.iter().filter(|p| p.uncovered_slots > 0).count();
+    let unrepairable = c.n1.iter().filter(|p| p.unrepairable_slots > 0).count();
+    let rows = [
+        ("N-1", verdict(c.n1_pass).to_owned()),
+        ("N-2", verdict(c.n2_pass).to_owned()),
+        (
+            "slots short before any loss",
+            c.pre_contingency.len().to_string(),
+        ),
+        ("people whose loss breaks a slot", exposed.to_string()),
+        ("  of whom unrepairable", unrepairable.to_string()),
+        ("pairs with joint-only breaks", c.n2.len().to_string()),
+    ];
+    push_rows(out, &rows);
 }

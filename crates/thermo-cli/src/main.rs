@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod analyze;
 mod bundle;
+mod contingency;
 mod demo;
 mod ews;
 mod import;
@@ -32,6 +33,8 @@ enum Command {
     Import(import::ImportCommand),
     /// Rolling early-warning indicators of one time series (CSV), with trends and p-values.
     Ews(ews::EwsArgs),
+    /// Exact N-1 / N-2 contingency of a schedule bundle.
+    Contingency(contingency::ContingencyArgs),
 }
 
 /// An error that maps to exit status 2 (bad input or usage).
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Import(command) => import::run(command),
         Command::Ews(args) => ews::run(args),
+        Command::Contingency(args) => contingency::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,9 +7,14 @@
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use crate::baselines::BaselinesConfig;
 use crate::entropy::{EntropyReport, ThresholdSlowingRule, schedule_entropy_between};
 use crate::model::Schedule;
 use crate::queueing::utilization::{UtilizationConfig, UtilizationReport, schedule_utilization};
+use crate::resilience::contingency::{ContingencyConfig, ContingencyReport, analyze_contingency};
+use crate::resilience::defense::DefenseConfig;
+use crate::resilience::homeostasis::HomeostasisConfig;
+use crate::resilience::zones::ZonesConfig;
 use crate::summary::ProgramSummary;
 use crate::transport::{TransportConfig, TransportReport, check_transport};
 
@@ -49,6 +54,16 @@ pub struct AnalysisConfig {
     pub transport: TransportConfig,
     /// `[phase_transition]` section: early-warning detector on the bundle's metric series.
     pub phase_transition: crate::ews::detector::PhaseTransitionConfig,
+    /// `[contingency]` section.
+    pub contingency: ContingencyConfig,
+    /// `[defense]` section.
+    pub defense: DefenseConfig,
+    /// `[homeostasis]` section.
+    pub homeostasis: HomeostasisConfig,
+    /// `[zones]` section.
+    pub zones: ZonesConfig,
+    /// `[baselines]` section (`[baselines.spc]`, `[baselines.sta_lta]`, `[baselines.fire_index]`).
+    pub baselines: BaselinesConfig,
 }
 
 /// The report of `thermo analyze`.
@@ -66,6 +81,8 @@ pub struct AnalysisReport {
     pub transport: TransportReport,
     /// Early-warning assessment of the bundle's metric series up to the analysis date.
     pub phase_transition: crate::ews::detector::PhaseTransitionRisk,
+    /// Exact N-1/N-2 contingency over `[at, at + contingency.window_days)`.
+    pub contingency: ContingencyReport,
 }
 
 /// The date an analysis should run at when none is given: `today` when it falls inside the
@@ -98,6 +115,17 @@ pub fn analyze(schedule: &Schedule, at: NaiveDate, config: &AnalysisConfig) -> A
             schedule,
             at,
             &config.phase_transition,
+        ),
+        contingency: analyze_contingency(
+            schedule,
+            &config.contingency,
+            (config.contingency.window_days > 0).then(|| {
+                (
+                    at,
+                    at + Duration::days(i64::from(config.contingency.window_days)),
+                )
+            }),
+            &|_| None,
         ),
     }
 }
