@@ -20,6 +20,46 @@ fn bench(c: &mut Criterion) {
     group.bench_function("analyze_default_demo_without_centrality", |b| {
         b.iter(|| analyze(black_box(&schedule), mid_year, &no_centrality))
     });
+    let at = mid_year;
+    group.bench_function("section_phase_transition", |b| {
+        b.iter(|| {
+            thermo_core::ews::detector::phase_transition_section(
+                black_box(&schedule),
+                at,
+                &config.phase_transition,
+            )
+        })
+    });
+    group.bench_function("section_transport", |b| {
+        b.iter(|| {
+            thermo_core::transport::check_transport(black_box(&schedule), at, &config.transport)
+        })
+    });
+    group.bench_function("section_utilization", |b| {
+        b.iter(|| {
+            thermo_core::queueing::utilization::schedule_utilization(
+                black_box(&schedule),
+                at,
+                config.transport.horizon_days,
+                config.transport.capacity_per_day,
+                &config.utilization,
+            )
+        })
+    });
+    group.bench_function("section_contingency", |b| {
+        let window = Some((
+            at,
+            at + chrono::Duration::days(i64::from(config.contingency.window_days)),
+        ));
+        b.iter(|| {
+            thermo_core::resilience::contingency::analyze_contingency(
+                black_box(&schedule),
+                &config.contingency,
+                window,
+                &|_| None,
+            )
+        })
+    });
     group.finish();
 }
 
