@@ -10,6 +10,11 @@
 //! - Σ_r (Σ_p c_pr²)/n_r over rotations → hub concentration = that sum / N_rot;
 //! - the coverage shortfall Σ_slots max(0, min − covered).
 //!
+//! Slots: every work rotation with a `min_coverage` has a slot in every block of the scope
+//! whose calendar day (or session) is open; its demand is ⌈min_coverage × capacity_factor⌉
+//! (a closed day, factor 0, has no demand). A rotation change may move an assignment to any
+//! rotation that has a slot in its block or is scheduled there.
+//!
 //! Movable assignments are those on a work rotation (or without rotation); assignments on
 //! rotations that do not count as work (`off`, `leave`) stay where they are but still occupy
 //! their person's block. A removed person's work assignments become vacancies; their other
@@ -264,8 +269,38 @@ impl MoveState {
             if a.violation {
                 violations += 1;
             }
-            if c != none_col && schedule.rotations[c as usize].min_coverage > 0 {
+            if c != none_col && is_work {
                 slot_pairs.push((b, c));
+            }
+        }
+        // Demand: every work rotation with a coverage minimum, in every block of an open
+        // day, scaled by the calendar's capacity factor (rounded up).
+        let mut factors: std::collections::HashMap<
+            (NaiveDate, Option<crate::model::Session>),
+            f64,
+        > = std::collections::HashMap::new();
+        for day in &schedule.calendar {
+            factors.insert((day.date, day.session), day.capacity_factor);
+        }
+        let block_session: Vec<crate::model::Session> = schedule
+            .blocks
+            .iter()
+            .filter(|b| scope.contains(b.date))
+            .map(|b| b.session)
+            .collect();
+        for (b, date) in block_dates.iter().enumerate() {
+            let factor = factors
+                .get(&(*date, Some(block_session[b])))
+                .or_else(|| factors.get(&(*date, None)))
+                .copied()
+                .unwrap_or(1.0);
+            if factor <= 0.0 {
+                continue;
+            }
+            for (c, r) in schedule.rotations.iter().enumerate() {
+                if r.counts_as_work && r.min_coverage > 0 {
+                    slot_pairs.push((b as u32, c as u32));
+                }
             }
         }
         slot_pairs.sort_unstable();
@@ -277,6 +312,7 @@ impl MoveState {
         for b in 0..nblocks {
             block_slot_start[b + 1] += block_slot_start[b];
         }
+        // Each (block, rotation) entry gets a slot id; slots without demand have minimum 0.
         let block_slots: Vec<(u32, u32)> = slot_pairs
             .iter()
             .enumerate()
@@ -284,7 +320,20 @@ impl MoveState {
             .collect();
         let slot_min: Vec<u32> = slot_pairs
             .iter()
-            .map(|&(_, c)| schedule.rotations[c as usize].min_coverage)
+            .map(|&(b, c)| {
+                let date = block_dates[b as usize];
+                let factor = factors
+                    .get(&(date, Some(block_session[b as usize])))
+                    .or_else(|| factors.get(&(date, None)))
+                    .copied()
+                    .unwrap_or(1.0);
+                if factor <= 0.0 {
+                    0
+                } else {
+                    (f64::from(schedule.rotations[c as usize].min_coverage) * factor.min(1.0))
+                        .ceil() as u32
+                }
+            })
             .collect();
         let col_people: Vec<Vec<u32>> = (0..cols)
             .map(|c| {
@@ -717,10 +766,7 @@ impl MoveState {
                     return None;
                 }
                 let (to, _) = self.block_slots[lo + rng.random_range(0..hi - lo)];
-                if to == c
-                    || !self.work_col[to as usize]
-                    || !self.skill_ok[pa as usize * self.cols + to as usize]
-                {
+                if to == c || !self.skill_ok[pa as usize * self.cols + to as usize] {
                     return None;
                 }
                 Some(Move::ChangeRotation { a, from: c, to })
