@@ -777,17 +777,23 @@ impl MoveState {
     /// Writes the state back into a copy of `schedule`: state assignments take their
     /// person and rotation; vacancies and every assignment of a removed person are dropped.
     pub fn to_schedule(&self, schedule: &Schedule) -> Schedule {
+        self.write_back(schedule, &self.person, &self.col)
+    }
+
+    /// Like [`MoveState::to_schedule`] for a recorded configuration (`persons`, `columns`
+    /// as returned by [`MoveState::persons`] and [`MoveState::columns`]).
+    pub fn write_back(&self, schedule: &Schedule, persons: &[u32], columns: &[u32]) -> Schedule {
         let mut out = schedule.clone();
         let none_col = (self.cols - 1) as u32;
         let mut keep = vec![true; out.assignments.len()];
         for (k, &i) in self.origin.iter().enumerate() {
             let a = &mut out.assignments[i as usize];
-            if self.person[k] == VACANT {
+            if persons[k] == VACANT {
                 keep[i as usize] = false;
             } else {
-                a.person = PersonIdx(self.person[k]);
+                a.person = PersonIdx(persons[k]);
                 a.rotation =
-                    (self.col[k] != none_col).then_some(crate::model::RotationIdx(self.col[k]));
+                    (columns[k] != none_col).then_some(crate::model::RotationIdx(columns[k]));
             }
         }
         for (i, a) in out.assignments.iter().enumerate() {
