@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod analyze;
 mod bundle;
+mod ensemble;
 mod output;
 
 /// Thermo Resilience: how close a staffed service is to breaking, early, with evidence.
@@ -22,6 +23,8 @@ struct Cli {
 enum Command {
     /// One-shot report of a schedule bundle.
     Analyze(analyze::AnalyzeArgs),
+    /// Boltzmann ensemble of fallback schedules for the loss of people.
+    Ensemble(ensemble::EnsembleArgs),
 }
 
 /// An error that maps to exit status 2 (bad input or usage).
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Ensemble(args) => ensemble::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

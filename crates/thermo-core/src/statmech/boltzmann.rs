@@ -219,6 +219,8 @@ pub struct EnsembleMember {
     pub vacancies: u64,
     /// Fraction of assignments whose person differs from the repaired start.
     pub distance_from_start: f64,
+    /// Mean normalised Hamming distance to the other members, in [0, 1].
+    pub diversity: f64,
     /// Chain step at which it was recorded.
     pub step: usize,
     #[serde(skip)]
@@ -355,6 +357,7 @@ impl ScheduleEnsemble {
                     coverage_shortfall: s.coverage_shortfall(),
                     vacancies: s.vacancies(),
                     distance_from_start: hamming(s.persons(), &start),
+                    diversity: 0.0,
                     step: step + params.burn_in,
                     persons: s.persons().to_vec(),
                     columns: s.columns().to_vec(),
@@ -388,9 +391,18 @@ impl ScheduleEnsemble {
                 .sqrt()
         };
         let mut pair_sum = 0.0;
+        let mut member_sum = vec![0.0; n];
         for i in 0..n {
             for j in i + 1..n {
-                pair_sum += hamming(&members[i].persons, &members[j].persons);
+                let h = hamming(&members[i].persons, &members[j].persons);
+                pair_sum += h;
+                member_sum[i] += h;
+                member_sum[j] += h;
+            }
+        }
+        if n > 1 {
+            for (m, sum) in members.iter_mut().zip(member_sum) {
+                m.diversity = sum / (n - 1) as f64;
             }
         }
         let pairs = n * n.saturating_sub(1) / 2;
