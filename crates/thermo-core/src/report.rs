@@ -40,6 +40,16 @@ impl Default for EntropyConfig {
 pub struct AnalysisConfig {
     /// `[entropy]` section.
     pub entropy: EntropyConfig,
+    /// `[free_energy]` section (window, temperature and energy weights).
+    pub free_energy: crate::statmech::free_energy::FreeEnergyConfig,
+    /// `[landscape]` section.
+    pub landscape: crate::statmech::landscape::LandscapeConfig,
+    /// `[fluctuation]` section.
+    pub fluctuation: crate::statmech::fluctuation::FluctuationConfig,
+    /// `[dissipative]` section.
+    pub dissipative: crate::statmech::dissipative::DissipativeConfig,
+    /// `[maxwell]` section.
+    pub maxwell: crate::statmech::maxwell::MaxwellConfig,
 }
 
 /// The report of `thermo analyze`.
@@ -51,6 +61,16 @@ pub struct AnalysisReport {
     pub program: ProgramSummary,
     /// Entropy of the assignments in the entropy window.
     pub entropy: EntropyReport,
+    /// F = U − T·S of the free-energy window (null when its settings are invalid).
+    pub free_energy: Option<crate::statmech::free_energy::FreeEnergyReport>,
+    /// Landscape around the schedule (null when its settings are invalid).
+    pub landscape: Option<crate::statmech::landscape::LandscapeReport>,
+    /// Fluctuation–dissipation per metric (null when its settings are invalid).
+    pub fluctuation: Option<crate::statmech::fluctuation::FluctuationReport>,
+    /// Entropy balance, health and emergent patterns (null when its settings are invalid).
+    pub dissipative: Option<crate::statmech::dissipative::DissipativeReport>,
+    /// Information value of metrics (null when its settings are invalid).
+    pub maxwell: Option<crate::statmech::maxwell::MaxwellReport>,
 }
 
 /// The date an analysis should run at when none is given: `today` when it falls inside the
@@ -71,6 +91,31 @@ pub fn analyze(schedule: &Schedule, at: NaiveDate, config: &AnalysisConfig) -> A
         at,
         program: ProgramSummary::of(schedule),
         entropy: schedule_entropy_between(schedule, window_start, window_end),
+        free_energy: crate::statmech::free_energy::free_energy_report(
+            schedule,
+            at,
+            &config.free_energy,
+        )
+        .ok(),
+        landscape: crate::statmech::landscape::landscape_report(
+            schedule,
+            at,
+            &config.free_energy,
+            &config.landscape,
+        )
+        .ok(),
+        fluctuation: crate::statmech::fluctuation::fluctuation_report(
+            schedule,
+            &config.fluctuation,
+        )
+        .ok(),
+        dissipative: crate::statmech::dissipative::dissipative_report(
+            schedule,
+            at,
+            &config.dissipative,
+        )
+        .ok(),
+        maxwell: crate::statmech::maxwell::maxwell_report(schedule, &config.maxwell).ok(),
     }
 }
 
