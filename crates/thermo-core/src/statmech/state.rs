@@ -161,6 +161,7 @@ pub struct MoveState {
     cell: Vec<u32>,
     col_n: Vec<u32>,
     col_sq: Vec<u64>,
+    col_term: Vec<f64>,
     sums: Sums,
 }
 
@@ -380,6 +381,7 @@ impl MoveState {
             cell: vec![0; people * cols],
             col_n: vec![0; cols],
             col_sq: vec![0; cols],
+            col_term: vec![0.0; cols],
             sums: Sums {
                 load_sum: 0,
                 load_sq: 0,
@@ -421,14 +423,13 @@ impl MoveState {
             let sq_old = self.col_sq[c];
             let n_new = if up { n_old + 1 } else { n_old - 1 };
             let sq_new = sq_old + u64::from(new) * u64::from(new) - u64::from(old) * u64::from(old);
-            let term = |sq: u64, n: u32| {
-                if n == 0 {
-                    0.0
-                } else {
-                    sq as f64 / f64::from(n)
-                }
+            let term = if n_new == 0 {
+                0.0
+            } else {
+                sq_new as f64 / f64::from(n_new)
             };
-            self.sums.hub_acc += term(sq_new, n_new) - term(sq_old, n_old);
+            self.sums.hub_acc += term - self.col_term[c];
+            self.col_term[c] = term;
             self.col_n[c] = n_new;
             self.col_sq[c] = sq_new;
             self.sums.rotated += if up { 1 } else { -1 };
@@ -500,15 +501,53 @@ impl MoveState {
         match mv {
             Move::SwapPersons { a, b } => {
                 let (a, b) = (a as usize, b as usize);
-                let pa = self.take(a);
-                let pb = self.take(b);
-                self.add(a, pb);
-                self.add(b, pa);
+                let (pa, pb) = (self.person[a], self.person[b]);
+                if pa == VACANT || pb == VACANT {
+                    let pa = self.take(a);
+                    let pb = self.take(b);
+                    self.add(a, pb);
+                    self.add(b, pa);
+                    return;
+                }
+                // Both movable assignments are work: loads and coverage are unchanged,
+                // only occupancy and (when the rotations differ) the cells move.
+                let (ba, bb) = (self.block[a] as usize, self.block[b] as usize);
+                let np = self.people;
+                self.occupancy[ba * np + pa as usize] -= 1;
+                self.occupancy[bb * np + pb as usize] -= 1;
+                self.occupancy[ba * np + pb as usize] += 1;
+                self.occupancy[bb * np + pa as usize] += 1;
+                self.person[a] = pb;
+                self.person[b] = pa;
+                let (ca, cb) = (self.col[a] as usize, self.col[b] as usize);
+                if ca != cb {
+                    self.cell_change(pa as usize, ca, false);
+                    self.cell_change(pb as usize, cb, false);
+                    self.cell_change(pb as usize, ca, true);
+                    self.cell_change(pa as usize, cb, true);
+                }
             }
-            Move::Reassign { a, to, .. } => {
+            Move::Reassign { a, from, to } => {
                 let a = a as usize;
-                self.take(a);
-                self.add(a, to);
+                if from == VACANT || to == VACANT || !self.work_col[self.col[a] as usize] {
+                    self.take(a);
+                    self.add(a, to);
+                    return;
+                }
+                // Same slot and role: coverage is unchanged.
+                let b = self.block[a] as usize;
+                let c = self.col[a] as usize;
+                let np = self.people;
+                self.occupancy[b * np + from as usize] -= 1;
+                self.occupancy[b * np + to as usize] += 1;
+                self.person[a] = to;
+                self.load[from as usize] -= 1;
+                let lf = i64::from(self.load[from as usize]);
+                let lt = i64::from(self.load[to as usize]);
+                self.load[to as usize] += 1;
+                self.sums.load_sq += 2 * lt + 1 - (2 * lf + 1);
+                self.cell_change(from as usize, c, false);
+                self.cell_change(to as usize, c, true);
             }
             Move::ChangeRotation { a, to, .. } => {
                 let a = a as usize;
@@ -819,6 +858,7 @@ impl MoveState {
         }
         fresh.sums.clnc = 0.0;
         fresh.sums.hub_acc = 0.0;
+        fresh.col_term.fill(0.0);
         for (a, p) in persons.into_iter().enumerate() {
             fresh.add(a, p);
         }
