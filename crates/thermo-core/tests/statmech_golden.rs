@@ -45,9 +45,12 @@ fn key(v: &Value) -> Option<String> {
     }
 }
 
+/// (person, rotation, score, violation) of one reference assignment.
+type Row = (Option<String>, Option<String>, Option<f64>, bool);
+
 /// One assignment per day so that blocks never collide; persons and rotations are
 /// created in first-appearance order.
-fn schedule_of(rows: &[(Option<String>, Option<String>, Option<f64>, bool)]) -> Schedule {
+fn schedule_of(rows: &[Row]) -> Schedule {
     let mut b = ScheduleBuilder::new();
     let day0 = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
     for (i, (p, r, score, violation)) in rows.iter().enumerate() {
@@ -78,7 +81,7 @@ fn schedule_of(rows: &[(Option<String>, Option<String>, Option<f64>, bool)]) -> 
     b.build()
 }
 
-fn rows4(input: &Value) -> Vec<(Option<String>, Option<String>, Option<f64>, bool)> {
+fn rows4(input: &Value) -> Vec<Row> {
     input
         .as_array()
         .unwrap()

@@ -82,15 +82,8 @@ fn alert_threshold_matches_reference() {
         assert_eq!(t.false_negatives as u64, r["fn"].as_u64().unwrap());
     }
     assert_eq!(
-        optimal_alert_threshold(
-            &metric,
-            &vec![false; 16],
-            1.0,
-            10.0,
-            100,
-            AlertDirection::Above
-        )
-        .unwrap(),
+        optimal_alert_threshold(&metric, &[false; 16], 1.0, 10.0, 100, AlertDirection::Above)
+            .unwrap(),
         None
     );
 }

@@ -195,7 +195,7 @@ pub fn welch_psd(values: &[f64], detrend: Detrend) -> Result<(Vec<f64>, Vec<f64>
         fft.process(&mut buf);
         for (k, p) in psd.iter_mut().enumerate() {
             let mut v = buf[k].norm_sqr() * scale;
-            let nyquist = nperseg % 2 == 0 && k == nperseg / 2;
+            let nyquist = nperseg.is_multiple_of(2) && k == nperseg / 2;
             if k != 0 && !nyquist {
                 v *= 2.0;
             }

@@ -395,9 +395,9 @@ impl MoveState {
         };
         state.coverage = vec![0; state.slot_min.len()];
         state.sums.shortfall = state.slot_min.iter().map(|&m| i64::from(m)).sum();
-        for a in 0..n {
+        for (a, p) in person.into_iter().enumerate() {
             state.slot[a] = state.slot_of(state.block[a], state.col[a]);
-            state.add(a, person[a]);
+            state.add(a, p);
         }
         Ok(state)
     }
