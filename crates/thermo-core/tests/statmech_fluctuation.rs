@@ -129,3 +129,14 @@ fn simulated_ar1_recovers_phi_and_gain() {
     // Relaxation time −1/ln φ ≈ 9.5 steps.
     assert!((fit.relaxation_time_hours - 9.49).abs() < 2.5);
 }
+
+#[test]
+fn mobility_is_scale_free() {
+    use thermo_core::statmech::fluctuation::system_mobility;
+    let x = ar09_300();
+    let big: Vec<f64> = x.iter().map(|v| 1000.0 * v).collect();
+    let a = fit_ar1(&x, 1.0).unwrap().unwrap();
+    let b = fit_ar1(&big, 1.0).unwrap().unwrap();
+    assert!((system_mobility(&[a]) - system_mobility(&[b])).abs() < 1e-12);
+    assert!((system_mobility(&[a]) - (1.0 - a.phi)).abs() < 1e-15);
+}

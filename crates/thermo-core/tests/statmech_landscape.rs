@@ -143,3 +143,27 @@ fn removed_persons_leave_vacancies_that_repair_fills_with_eligible_people() {
     assert_eq!(filled as u64 + state.vacancies(), vacant as u64);
     assert_valid(&state.to_schedule(&s), &removed);
 }
+
+#[test]
+fn idle_people_count_in_the_imbalance() {
+    use chrono::NaiveDate;
+    use thermo_core::model::{AssignmentRole, Person, ScheduleBuilder, Session};
+    let mut b = ScheduleBuilder::new();
+    for id in ["busy", "idle"] {
+        b.add_person(Person::new(id)).unwrap();
+    }
+    for day in 1..=4 {
+        b.assign(
+            "busy",
+            NaiveDate::from_ymd_opt(2026, 1, day).unwrap(),
+            Session::Am,
+            None,
+            AssignmentRole::Primary,
+        )
+        .unwrap();
+    }
+    let f = free_energy(&b.build(), &EnergyModel::reference(), 1.0).unwrap();
+    // Loads 4 and 0: population variance 4.
+    assert!((f.terms.load_variance - 4.0).abs() < 1e-12);
+    assert!((f.internal_energy - 0.4).abs() < 1e-12);
+}
