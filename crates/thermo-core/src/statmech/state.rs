@@ -135,7 +135,8 @@ pub struct MoveState {
     origin: Vec<u32>,
     block: Vec<u32>,
     covers: Vec<bool>,
-    movable: Vec<u32>,
+    /// State assignments `0..movable` are movable; the rest stay put.
+    movable: usize,
     block_day: Vec<u32>,
     days: usize,
     away: Vec<bool>,
@@ -346,9 +347,20 @@ impl MoveState {
             .collect();
 
         let n = origin.len();
-        let movable: Vec<u32> = (0..n as u32)
-            .filter(|&a| work_col[col[a as usize] as usize])
-            .collect();
+        // Movable assignments first (stable), so a uniform draw over them is a uniform
+        // index below `movable` with no indirection.
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&a| !work_col[col[a] as usize]);
+        let movable = order
+            .iter()
+            .take_while(|&&a| work_col[col[a] as usize])
+            .count();
+        let permute_u32 = |v: &[u32]| -> Vec<u32> { order.iter().map(|&a| v[a]).collect() };
+        let origin = permute_u32(&origin);
+        let block = permute_u32(&block);
+        let person = permute_u32(&person);
+        let col = permute_u32(&col);
+        let covers: Vec<bool> = order.iter().map(|&a| covers[a]).collect();
         let xlnx_table: Vec<f64> = (0..=n as u32 + 1).map(xlnx).collect();
         let mut state = Self {
             model: *model,
@@ -685,7 +697,7 @@ impl MoveState {
 
     /// Number of movable assignments.
     pub fn movable_count(&self) -> usize {
-        self.movable.len()
+        self.movable
     }
 
     /// Person of each state assignment ([`VACANT`] for a vacancy).
@@ -753,16 +765,16 @@ impl MoveState {
     /// vacancies never move and the chain is reversible.
     #[inline]
     pub fn propose<R: Rng>(&self, rng: &mut R, fill_vacancies: bool) -> Option<Move> {
-        let m = self.movable.len();
+        let m = self.movable as u32;
         if m == 0 {
             return None;
         }
         let kind: u32 = rng.random_range(0..4);
-        let a = self.movable[rng.random_range(0..m)];
+        let a = rng.random_range(0..m);
         let pa = self.person[a as usize];
         match kind {
             0 | 1 => {
-                let b = self.movable[rng.random_range(0..m)];
+                let b = rng.random_range(0..m);
                 let pb = self.person[b as usize];
                 if pa == VACANT || pb == VACANT || pa == pb {
                     return None;
