@@ -140,3 +140,17 @@ fn mobility_is_scale_free() {
     assert!((system_mobility(&[a]) - system_mobility(&[b])).abs() < 1e-12);
     assert!((system_mobility(&[a]) - (1.0 - a.phi)).abs() < 1e-15);
 }
+
+#[test]
+fn perturbation_response_is_forcing_times_gain() {
+    use thermo_core::statmech::fluctuation::{faculty_loss_forcing, predict_perturbation_response};
+    let fit = fit_ar1(&ar09_300(), 1.0).unwrap().unwrap();
+    let r = predict_perturbation_response(&fit, 0.8, 0.05);
+    assert!((r.predicted_change - 0.5842677297242392).abs() < 1e-12);
+    assert!((r.predicted_final - (0.8 + r.predicted_change)).abs() < 1e-15);
+    // Losing 1 of 10 faculty at 80 % utilisation forces 0.8·(10/9 − 1) per step.
+    let f = faculty_loss_forcing(0.8, 10, 1);
+    assert!(
+        (predict_perturbation_response(&fit, 0.8, f).predicted_change - f * fit.gain).abs() < 1e-12
+    );
+}

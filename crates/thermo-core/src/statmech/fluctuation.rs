@@ -147,6 +147,38 @@ pub fn faculty_loss_forcing(utilization: f64, staff: u32, lost: u32) -> f64 {
     }
 }
 
+/// What a stress is predicted to do to one metric.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PerturbationResponse {
+    /// Latest value (metric units).
+    pub current_value: f64,
+    /// Sustained forcing applied (metric units per step).
+    pub forcing: f64,
+    /// forcing·G (metric units).
+    pub predicted_change: f64,
+    /// current + change (metric units).
+    pub predicted_final: f64,
+    /// τ: how long the shift takes to settle (hours).
+    pub relaxation_time_hours: f64,
+}
+
+/// The response of a metric at `current_value` to a sustained `forcing` (e.g. a workload
+/// bump of 0.05 per step, or [`faculty_loss_forcing`] for a utilisation metric).
+pub fn predict_perturbation_response(
+    fit: &Ar1Fit,
+    current_value: f64,
+    forcing: f64,
+) -> PerturbationResponse {
+    let change = fit.predicted_response(forcing);
+    PerturbationResponse {
+        current_value,
+        forcing,
+        predicted_change: change,
+        predicted_final: current_value + change,
+        relaxation_time_hours: fit.relaxation_time_hours,
+    }
+}
+
 /// Dimensionless system mobility: mean of 1 − φ = 1/G over the fits (0 when none).
 pub fn system_mobility(fits: &[Ar1Fit]) -> f64 {
     if fits.is_empty() {
@@ -414,6 +446,9 @@ pub struct FluctuationConfig {
     pub shock_sigma: f64,
     /// Detrending of the Welch segments (default constant).
     pub detrend: Detrend,
+    /// Sustained forcing of the workload-bump prediction (metric units per step; default
+    /// 0.05, i.e. a 5 % bump of a utilisation-like metric).
+    pub workload_bump: f64,
 }
 
 impl Default for FluctuationConfig {
@@ -423,6 +458,7 @@ impl Default for FluctuationConfig {
             recovery_fraction: 0.1,
             shock_sigma: 3.0,
             detrend: Detrend::Constant,
+            workload_bump: 0.05,
         }
     }
 }
@@ -452,6 +488,8 @@ pub struct MetricFluctuation {
     pub noise_color: Option<NoiseColor>,
     /// Relaxation time observed after natural shocks (hours), when shocks were found.
     pub observed_relaxation_time_hours: Option<f64>,
+    /// Predicted response to a sustained forcing of `workload_bump` per step.
+    pub workload_bump_response: PerturbationResponse,
 }
 
 /// The `fluctuation` section.
@@ -472,6 +510,12 @@ pub fn metric_fluctuation(
     let start = n.saturating_sub(config.window.max(1));
     let values = &series.values[start..];
     let step = median_step_hours(&series.timestamps[start..]);
+    if !config.workload_bump.is_finite() {
+        return Err(StatmechError::NonFinite {
+            field: "workload_bump",
+            value: config.workload_bump,
+        });
+    }
     let Some(fit) = fit_ar1(values, step)? else {
         return Ok(None);
     };
@@ -489,6 +533,11 @@ pub fn metric_fluctuation(
         noise_exponent: spectrum.map(|s| s.exponent),
         noise_color: spectrum.map(|s| s.color),
         observed_relaxation_time_hours: observed.map(|o| o.relaxation_time_hours),
+        workload_bump_response: predict_perturbation_response(
+            &fit,
+            values[values.len() - 1],
+            config.workload_bump,
+        ),
     }))
 }
 
