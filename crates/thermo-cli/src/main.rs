@@ -8,7 +8,9 @@ use clap::{Parser, Subcommand};
 
 mod analyze;
 mod bundle;
+mod demo;
 mod ensemble;
+mod import;
 mod output;
 
 /// Thermo Resilience: how close a staffed service is to breaking, early, with evidence.
@@ -23,6 +25,11 @@ struct Cli {
 enum Command {
     /// One-shot report of a schedule bundle.
     Analyze(analyze::AnalyzeArgs),
+    /// Write a realistic generated program (deterministic per seed).
+    Demo(demo::DemoArgs),
+    /// Convert a schedule from another format into a bundle.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Boltzmann ensemble of fallback schedules for the loss of people.
     Ensemble(ensemble::EnsembleArgs),
 }
@@ -50,6 +57,8 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Import(command) => import::run(command),
         Command::Ensemble(args) => ensemble::run(args),
     };
     match result {

@@ -54,26 +54,29 @@ fn d(day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 3, day).unwrap()
 }
 
-/// Three people, two rotations with minimum coverage 1, two blocks: block 1 holds two
-/// assignments, block 2 one. 6 × 4 × 6 = 144 configurations, all connected by moves.
+/// Four people, rotations `x` (minimum 2) and `y` (minimum 1), two blocks: block 1 holds
+/// `x`, `x`, `y`, block 2 one `x`. Rotation changes may not empty a scheduled slot, so block
+/// 1 always keeps at least one `x` and one `y` (6 of the 8 rotation patterns) and block 2
+/// stays `x`. With 24 ordered triples of people in block 1 and 4 people in block 2 there are
+/// 24 × 6 × 4 = 576 configurations, all connected by the three kinds of move.
 fn tiny() -> thermo_core::model::Schedule {
     let mut b = ScheduleBuilder::new();
-    for id in ["a", "b", "c"] {
+    for id in ["a", "b", "c", "d"] {
         b.add_person(Person::new(id)).unwrap();
     }
-    for id in ["x", "y"] {
+    for (id, min) in [("x", 2), ("y", 1)] {
         let mut r = Rotation::new(id);
-        r.min_coverage = 1;
+        r.min_coverage = min;
         b.add_rotation(r).unwrap();
     }
-    b.assign("a", d(2), Session::Am, Some("x"), AssignmentRole::Primary)
-        .unwrap();
-    b.assign("b", d(2), Session::Am, Some("y"), AssignmentRole::Primary)
-        .unwrap();
-    b.assign("c", d(3), Session::Am, Some("x"), AssignmentRole::Primary)
-        .unwrap();
+    for (p, day, rot) in [("a", 2, "x"), ("b", 2, "x"), ("c", 2, "y"), ("d", 3, "x")] {
+        b.assign(p, d(day), Session::Am, Some(rot), AssignmentRole::Primary)
+            .unwrap();
+    }
     b.build()
 }
+
+type Config = ([u32; 4], [u32; 4]);
 
 #[test]
 fn sampled_frequencies_match_exact_boltzmann_probabilities() {
@@ -81,27 +84,29 @@ fn sampled_frequencies_match_exact_boltzmann_probabilities() {
     let model = EnergyModel::default();
     let base = MoveState::new(&s, Scope::all(), &[], &model).unwrap();
     // Enumerate every configuration by setting persons and rotations directly.
-    let mut states: Vec<([u32; 3], [u32; 3])> = Vec::new();
-    for p0 in 0..3 {
-        for p1 in 0..3 {
-            if p1 == p0 {
-                continue;
-            }
-            for p2 in 0..3 {
-                for c0 in 0..2 {
-                    for c1 in 0..2 {
-                        for c2 in 0..2 {
-                            states.push(([p0, p1, p2], [c0, c1, c2]));
+    let mut states: Vec<Config> = Vec::new();
+    for p0 in 0..4 {
+        for p1 in 0..4 {
+            for p2 in 0..4 {
+                if p0 == p1 || p0 == p2 || p1 == p2 {
+                    continue;
+                }
+                for p3 in 0..4 {
+                    for pattern in 0..8u32 {
+                        let cols = [pattern & 1, (pattern >> 1) & 1, (pattern >> 2) & 1, 0];
+                        if cols[..3].iter().all(|&c| c == cols[0]) {
+                            continue;
                         }
+                        states.push(([p0, p1, p2, p3], cols));
                     }
                 }
             }
         }
     }
-    assert_eq!(states.len(), 144);
-    let energy_of = |(persons, cols): &([u32; 3], [u32; 3])| {
+    assert_eq!(states.len(), 576);
+    let energy_of = |(persons, cols): &Config| {
         let mut st = base.clone();
-        for a in 0..3u32 {
+        for a in 0..4u32 {
             let (from_p, from_c) = (st.persons()[a as usize], st.columns()[a as usize]);
             st.apply(Move::ChangeRotation {
                 a,
@@ -117,26 +122,25 @@ fn sampled_frequencies_match_exact_boltzmann_probabilities() {
         st.internal_energy()
     };
     let energies: Vec<f64> = states.iter().map(energy_of).collect();
-    let t = 1.5;
+    let t = 2.0;
     let exact = ensemble_probabilities(&energies, t).unwrap();
-    let index: HashMap<([u32; 3], [u32; 3]), usize> =
-        states.iter().enumerate().map(|(i, s)| (*s, i)).collect();
+    let index: HashMap<Config, usize> = states.iter().enumerate().map(|(i, s)| (*s, i)).collect();
 
     let mut state = base.clone();
     let params = SamplerParams {
         temperature: t,
-        steps: 2_000_000,
+        steps: 3_000_000,
         burn_in: 1000,
-        thinning: 40,
+        thinning: 30,
         entropy_temperature: 0.0,
     };
     let mut counts = vec![0u64; states.len()];
     let mut rng = ChaCha8Rng::seed_from_u64(2026);
     let stats = metropolis_sample(&mut state, &params, &mut rng, |st, e| {
-        let key = (
-            [st.persons()[0], st.persons()[1], st.persons()[2]],
-            [st.columns()[0], st.columns()[1], st.columns()[2]],
-        );
+        let p = st.persons();
+        let c = st.columns();
+        let key = ([p[0], p[1], p[2], p[3]], [c[0], c[1], c[2], c[3]]);
+        // Every visited state is one of the enumerated ones, with the same energy.
         let i = index[&key];
         assert!((e - energies[i]).abs() < 1e-9);
         counts[i] += 1;

@@ -10,10 +10,12 @@
 //! - Σ_r (Σ_p c_pr²)/n_r over rotations → hub concentration = that sum / N_rot;
 //! - the coverage shortfall Σ_slots max(0, min − covered).
 //!
-//! Slots: every work rotation with a `min_coverage` has a slot in every block of the scope
-//! whose calendar day (or session) is open; its demand is ⌈min_coverage × capacity_factor⌉
-//! (a closed day, factor 0, has no demand). A rotation change may move an assignment to any
-//! rotation that has a slot in its block or is scheduled there.
+//! Slots: the (block, work rotation) pairs the schedule uses. A slot's demand is
+//! ⌈min_coverage × capacity_factor⌉ (the calendar row of that day or session; 1 without
+//! one; 0 on a closed day). A rotation change may move an assignment to another rotation
+//! scheduled in its block, but never takes the last assignment out of a slot, so the slot
+//! set is the same in every state (the constraint is symmetric, so the chain stays
+//! reversible).
 //!
 //! Movable assignments are those on a work rotation (or without rotation); assignments on
 //! rotations that do not count as work (`off`, `leave`) stay where they are but still occupy
@@ -158,6 +160,8 @@ pub struct MoveState {
     slot: Vec<u32>,
     occupancy: Vec<u16>,
     coverage: Vec<u32>,
+    /// Assignments (vacant or not) on each slot.
+    slot_size: Vec<u32>,
     load: Vec<u32>,
     cell: Vec<u32>,
     col_n: Vec<u32>,
@@ -275,8 +279,8 @@ impl MoveState {
                 slot_pairs.push((b, c));
             }
         }
-        // Demand: every work rotation with a coverage minimum, in every block of an open
-        // day, scaled by the calendar's capacity factor (rounded up).
+        // Demand of a scheduled slot: its rotation's minimum scaled by the calendar's
+        // capacity factor for that day (or session), rounded up; 0 on a closed day.
         let mut factors: std::collections::HashMap<
             (NaiveDate, Option<crate::model::Session>),
             f64,
@@ -290,21 +294,6 @@ impl MoveState {
             .filter(|b| scope.contains(b.date))
             .map(|b| b.session)
             .collect();
-        for (b, date) in block_dates.iter().enumerate() {
-            let factor = factors
-                .get(&(*date, Some(block_session[b])))
-                .or_else(|| factors.get(&(*date, None)))
-                .copied()
-                .unwrap_or(1.0);
-            if factor <= 0.0 {
-                continue;
-            }
-            for (c, r) in schedule.rotations.iter().enumerate() {
-                if r.counts_as_work && r.min_coverage > 0 {
-                    slot_pairs.push((b as u32, c as u32));
-                }
-            }
-        }
         slot_pairs.sort_unstable();
         slot_pairs.dedup();
         let mut block_slot_start = vec![0u32; nblocks + 1];
@@ -389,6 +378,7 @@ impl MoveState {
             slot: vec![NO_SLOT; n],
             occupancy: vec![0; nblocks * people],
             coverage: Vec::new(),
+            slot_size: Vec::new(),
             load: vec![0; people],
             cell: vec![0; people * cols],
             col_n: vec![0; cols],
@@ -406,9 +396,14 @@ impl MoveState {
             },
         };
         state.coverage = vec![0; state.slot_min.len()];
+        state.slot_size = vec![0; state.slot_min.len()];
         state.sums.shortfall = state.slot_min.iter().map(|&m| i64::from(m)).sum();
         for (a, p) in person.into_iter().enumerate() {
-            state.slot[a] = state.slot_of(state.block[a], state.col[a]);
+            let slot = state.slot_of(state.block[a], state.col[a]);
+            state.slot[a] = slot;
+            if slot != NO_SLOT {
+                state.slot_size[slot as usize] += 1;
+            }
             state.add(a, p);
         }
         Ok(state)
@@ -564,8 +559,14 @@ impl MoveState {
             Move::ChangeRotation { a, to, .. } => {
                 let a = a as usize;
                 let p = self.take(a);
+                if self.slot[a] != NO_SLOT {
+                    self.slot_size[self.slot[a] as usize] -= 1;
+                }
                 self.col[a] = to;
                 self.slot[a] = self.slot_of(self.block[a], to);
+                if self.slot[a] != NO_SLOT {
+                    self.slot_size[self.slot[a] as usize] += 1;
+                }
                 self.add(a, p);
             }
         }
@@ -808,6 +809,10 @@ impl MoveState {
             _ => {
                 let c = self.col[a as usize];
                 if pa == VACANT || c as usize + 1 == self.cols {
+                    return None;
+                }
+                let own = self.slot[a as usize];
+                if own != NO_SLOT && self.slot_size[own as usize] <= 1 {
                     return None;
                 }
                 let b = self.block[a as usize] as usize;
