@@ -29,6 +29,9 @@ pub struct EnsembleArgs {
     /// Sampling temperature (energy units per nat); higher explores further from the repair.
     #[arg(long, default_value_t = 2.0)]
     pub temperature: f64,
+    /// Chain steps between recorded members; larger values give more diverse members.
+    #[arg(long, default_value_t = 10)]
+    pub thinning: usize,
     /// Random seed (the same seed gives the same ensemble).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -49,6 +52,7 @@ struct Scenario<'a> {
     at: NaiveDate,
     horizon_days: u32,
     temperature: f64,
+    thinning: usize,
     size_requested: usize,
     seed: u64,
 }
@@ -86,6 +90,7 @@ pub fn run(args: &EnsembleArgs) -> anyhow::Result<()> {
     let config = EnsembleConfig {
         size: args.size,
         temperature: args.temperature,
+        thinning: args.thinning,
         horizon_days: args.horizon_days,
         seed: args.seed,
         ..EnsembleConfig::default()
@@ -118,6 +123,7 @@ pub fn run(args: &EnsembleArgs) -> anyhow::Result<()> {
             at,
             horizon_days: args.horizon_days,
             temperature: args.temperature,
+            thinning: args.thinning,
             size_requested: args.size,
             seed: args.seed,
         },

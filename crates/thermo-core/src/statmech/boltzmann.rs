@@ -173,7 +173,7 @@ pub struct EnsembleConfig {
     pub thinning: usize,
     /// Steps discarded first (default 0: the chain starts from the repaired schedule).
     pub burn_in: usize,
-    /// Step budget; 0 means max(1000, 100 × size).
+    /// Step budget; 0 means max(1000, 100 × size, 2 × thinning × size).
     pub max_steps: usize,
     /// A member is valid when its internal energy U is below this (default 100).
     pub quality_threshold: f64,
@@ -331,7 +331,9 @@ impl ScheduleEnsemble {
         let template = state.clone();
         let start = state.persons().to_vec();
         let max_steps = if config.max_steps == 0 {
-            (100 * config.size).max(1000)
+            (100 * config.size)
+                .max(1000)
+                .max(2 * config.thinning.max(1) * config.size)
         } else {
             config.max_steps
         };

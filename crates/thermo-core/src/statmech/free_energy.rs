@@ -38,9 +38,10 @@ pub struct EnergyModel {
     pub preference_weight: f64,
     /// Energy per assignment flagged as a hard violation (default 1.0, reference).
     pub violation_weight: f64,
-    /// Energy per missing person-session against a rotation's `min_coverage` (default 2.0).
+    /// Energy per missing person-session against a rotation's `min_coverage` (default 10.0:
+    /// a gap costs far more than any plausible imbalance move, ≈ e^−5 per gap at T = 2).
     pub coverage_weight: f64,
-    /// Energy per assignment left without a person after a loss (default 2.0).
+    /// Energy per assignment left without a person after a loss (default 5.0).
     pub vacancy_weight: f64,
     /// Energy per unit of hub concentration, an index in (0, 1] (default 1.0).
     pub hub_weight: f64,
@@ -52,8 +53,8 @@ impl Default for EnergyModel {
             imbalance_weight: 0.1,
             preference_weight: 0.5,
             violation_weight: 1.0,
-            coverage_weight: 2.0,
-            vacancy_weight: 2.0,
+            coverage_weight: 10.0,
+            vacancy_weight: 5.0,
             hub_weight: 1.0,
         }
     }
