@@ -426,7 +426,8 @@ impl ScheduleEnsemble {
                 .iter()
                 .filter(|m| m.coverage_shortfall > 0)
                 .map(|m| m.probability)
-                .sum(),
+                .sum::<f64>()
+                + 0.0,
             energy_before_loss: before.internal_energy(),
             energy_repaired: template.internal_energy(),
         };
@@ -440,7 +441,12 @@ impl ScheduleEnsemble {
 
     /// Σ p_i f(member i): the Boltzmann-weighted ensemble average of a member property.
     pub fn ensemble_average(&self, f: impl Fn(&EnsembleMember) -> f64) -> f64 {
-        self.members.iter().map(|m| m.probability * f(m)).sum()
+        // `+ 0.0` turns the empty sum's −0.0 into 0.0.
+        self.members
+            .iter()
+            .map(|m| m.probability * f(m))
+            .sum::<f64>()
+            + 0.0
     }
 
     /// The `n` lowest-energy members (already in rank order).
