@@ -8,8 +8,10 @@ use clap::{Parser, Subcommand};
 
 mod analyze;
 mod bundle;
+mod contingency;
 mod demo;
 mod ensemble;
+mod ews;
 mod import;
 mod output;
 
@@ -30,6 +32,10 @@ enum Command {
     /// Convert a schedule from another format into a bundle.
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Rolling early-warning indicators of one time series (CSV), with trends and p-values.
+    Ews(ews::EwsArgs),
+    /// Exact N-1 / N-2 contingency of a schedule bundle.
+    Contingency(contingency::ContingencyArgs),
     /// Boltzmann ensemble of fallback schedules for the loss of people.
     Ensemble(ensemble::EnsembleArgs),
 }
@@ -59,6 +65,8 @@ fn main() -> ExitCode {
         Command::Analyze(args) => analyze::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Import(command) => import::run(command),
+        Command::Ews(args) => ews::run(args),
+        Command::Contingency(args) => contingency::run(args),
         Command::Ensemble(args) => ensemble::run(args),
     };
     match result {
