@@ -10,6 +10,7 @@ mod analyze;
 mod bundle;
 mod contingency;
 mod demo;
+mod ensemble;
 mod ews;
 mod import;
 mod output;
@@ -35,6 +36,8 @@ enum Command {
     Ews(ews::EwsArgs),
     /// Exact N-1 / N-2 contingency of a schedule bundle.
     Contingency(contingency::ContingencyArgs),
+    /// Boltzmann ensemble of fallback schedules for the loss of people.
+    Ensemble(ensemble::EnsembleArgs),
 }
 
 /// An error that maps to exit status 2 (bad input or usage).
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
         Command::Import(command) => import::run(command),
         Command::Ews(args) => ews::run(args),
         Command::Contingency(args) => contingency::run(args),
+        Command::Ensemble(args) => ensemble::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -66,6 +66,16 @@ pub struct AnalysisConfig {
     pub baselines: BaselinesConfig,
     /// `[health]` section: how the health report composes the layers.
     pub health: crate::health::HealthConfig,
+    /// `[free_energy]` section (window, temperature and energy weights).
+    pub free_energy: crate::statmech::free_energy::FreeEnergyConfig,
+    /// `[landscape]` section.
+    pub landscape: crate::statmech::landscape::LandscapeConfig,
+    /// `[fluctuation]` section.
+    pub fluctuation: crate::statmech::fluctuation::FluctuationConfig,
+    /// `[dissipative]` section.
+    pub dissipative: crate::statmech::dissipative::DissipativeConfig,
+    /// `[maxwell]` section.
+    pub maxwell: crate::statmech::maxwell::MaxwellConfig,
 }
 
 /// The report of `thermo analyze`.
@@ -88,6 +98,16 @@ pub struct AnalysisReport {
     /// Every layer composed: overall status, defense level, homeostasis, zones, baselines
     /// and unified alerts.
     pub health: crate::health::HealthSection,
+    /// F = U − T·S of the free-energy window (null when its settings are invalid).
+    pub free_energy: Option<crate::statmech::free_energy::FreeEnergyReport>,
+    /// Landscape around the schedule (null when its settings are invalid).
+    pub landscape: Option<crate::statmech::landscape::LandscapeReport>,
+    /// Fluctuation–dissipation per metric (null when its settings are invalid).
+    pub fluctuation: Option<crate::statmech::fluctuation::FluctuationReport>,
+    /// Entropy balance, health and emergent patterns (null when its settings are invalid).
+    pub dissipative: Option<crate::statmech::dissipative::DissipativeReport>,
+    /// Information value of metrics (null when its settings are invalid).
+    pub maxwell: Option<crate::statmech::maxwell::MaxwellReport>,
 }
 
 /// The date an analysis should run at when none is given: `today` when it falls inside the
@@ -97,6 +117,41 @@ pub fn default_analysis_date(schedule: &Schedule, today: NaiveDate) -> NaiveDate
         Some((first, last)) if today < first || today > last => first,
         _ => today,
     }
+}
+
+/// The free-energy barrier of losing each person (statistical-mechanics layer: repair by
+/// moves inside the contingency window, barrier = F(after loss, repaired) − F(now)),
+/// computed in parallel; `None` for everyone when `barrier_descent_steps` is 0.
+pub fn energy_barriers(
+    schedule: &Schedule,
+    window: Option<(NaiveDate, NaiveDate)>,
+    config: &AnalysisConfig,
+) -> Vec<Option<f64>> {
+    use rayon::prelude::*;
+    let c = &config.contingency;
+    if c.barrier_descent_steps == 0 {
+        return vec![None; schedule.people.len()];
+    }
+    let params = crate::statmech::landscape::RepairParams {
+        temperature: config.free_energy.temperature,
+        descent_steps: c.barrier_descent_steps,
+        from: window.map(|w| w.0),
+        to: window.map(|w| w.1),
+    };
+    (0..schedule.people.len())
+        .into_par_iter()
+        .map(|p| {
+            crate::statmech::landscape::loss_energy_barrier(
+                schedule,
+                &[crate::model::PersonIdx(p as u32)],
+                &config.free_energy.model,
+                &params,
+                c.barrier_seed,
+            )
+            .ok()
+            .map(|b| b.barrier)
+        })
+        .collect()
 }
 
 /// Runs every layer on `schedule` at date `at`.
@@ -115,16 +170,21 @@ pub fn analyze(schedule: &Schedule, at: NaiveDate, config: &AnalysisConfig) -> A
     let transport = check_transport(schedule, at, &config.transport);
     let phase_transition =
         crate::ews::detector::phase_transition_section(schedule, at, &config.phase_transition);
+    let contingency_window = (config.contingency.window_days > 0).then(|| {
+        (
+            at,
+            at + Duration::days(i64::from(config.contingency.window_days)),
+        )
+    });
+    let barriers = energy_barriers(schedule, contingency_window, config);
     let contingency = analyze_contingency(
         schedule,
         &config.contingency,
-        (config.contingency.window_days > 0).then(|| {
-            (
-                at,
-                at + Duration::days(i64::from(config.contingency.window_days)),
-            )
-        }),
-        &|_| None,
+        contingency_window,
+        &|people| match people {
+            [p] => barriers.get(p.index()).copied().flatten(),
+            _ => None,
+        },
     );
     let health = crate::health::assess(
         schedule,
@@ -147,6 +207,31 @@ pub fn analyze(schedule: &Schedule, at: NaiveDate, config: &AnalysisConfig) -> A
         phase_transition,
         contingency,
         health,
+        free_energy: crate::statmech::free_energy::free_energy_report(
+            schedule,
+            at,
+            &config.free_energy,
+        )
+        .ok(),
+        landscape: crate::statmech::landscape::landscape_report(
+            schedule,
+            at,
+            &config.free_energy,
+            &config.landscape,
+        )
+        .ok(),
+        fluctuation: crate::statmech::fluctuation::fluctuation_report(
+            schedule,
+            &config.fluctuation,
+        )
+        .ok(),
+        dissipative: crate::statmech::dissipative::dissipative_report(
+            schedule,
+            at,
+            &config.dissipative,
+        )
+        .ok(),
+        maxwell: crate::statmech::maxwell::maxwell_report(schedule, &config.maxwell).ok(),
     }
 }
 
