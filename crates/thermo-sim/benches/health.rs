@@ -60,6 +60,58 @@ fn bench(c: &mut Criterion) {
             )
         })
     });
+    let report = analyze(&schedule, at, &config);
+    group.bench_function("section_health_composition", |b| {
+        b.iter(|| {
+            thermo_core::health::assess(
+                black_box(&schedule),
+                at,
+                thermo_core::health::LayerOutputs {
+                    entropy: &report.entropy,
+                    utilization: &report.utilization,
+                    transport: &report.transport,
+                    phase_transition: &report.phase_transition,
+                    contingency: &report.contingency,
+                },
+                &config,
+            )
+        })
+    });
+    group.bench_function("section_energy_barriers", |b| {
+        let window = Some((at, at + chrono::Duration::days(28)));
+        b.iter(|| thermo_core::report::energy_barriers(black_box(&schedule), window, &config))
+    });
+    group.bench_function("section_statmech", |b| {
+        b.iter(|| {
+            (
+                thermo_core::statmech::free_energy::free_energy_report(
+                    &schedule,
+                    at,
+                    &config.free_energy,
+                )
+                .ok(),
+                thermo_core::statmech::landscape::landscape_report(
+                    &schedule,
+                    at,
+                    &config.free_energy,
+                    &config.landscape,
+                )
+                .ok(),
+                thermo_core::statmech::fluctuation::fluctuation_report(
+                    &schedule,
+                    &config.fluctuation,
+                )
+                .ok(),
+                thermo_core::statmech::dissipative::dissipative_report(
+                    &schedule,
+                    at,
+                    &config.dissipative,
+                )
+                .ok(),
+                thermo_core::statmech::maxwell::maxwell_report(&schedule, &config.maxwell).ok(),
+            )
+        })
+    });
     group.finish();
 }
 
