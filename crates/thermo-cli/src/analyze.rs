@@ -97,11 +97,15 @@ pub fn render_table(report: &AnalysisReport) -> String {
         ("calendar rows", p.calendar_days.to_string()),
         (
             "metric series",
-            p.metric_series
-                .iter()
-                .map(|m| format!("{} ({})", m.metric, m.samples))
-                .collect::<Vec<_>>()
-                .join(", "),
+            if p.metric_series.is_empty() {
+                "none".to_owned()
+            } else {
+                p.metric_series
+                    .iter()
+                    .map(|m| format!("{} ({} samples)", m.metric, m.samples))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
         ),
     ];
     push_rows(&mut out, &rows);

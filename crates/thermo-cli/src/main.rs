@@ -8,7 +8,6 @@ use clap::{Parser, Subcommand};
 
 mod analyze;
 mod bundle;
-mod demo;
 mod output;
 
 /// Thermo Resilience: how close a staffed service is to breaking, early, with evidence.
@@ -23,8 +22,6 @@ struct Cli {
 enum Command {
     /// One-shot report of a schedule bundle.
     Analyze(analyze::AnalyzeArgs),
-    /// Write a realistic generated program (deterministic per seed).
-    Demo(demo::DemoArgs),
 }
 
 /// An error that maps to exit status 2 (bad input or usage).
@@ -50,7 +47,6 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Analyze(args) => analyze::run(args),
-        Command::Demo(args) => demo::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

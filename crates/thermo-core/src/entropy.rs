@@ -199,17 +199,26 @@ impl EntropyCounter {
     /// from a validated [`Schedule`].
     pub fn count(&mut self, persons: &[u32], rotations: &[u32], blocks: &[u32]) {
         assert!(persons.len() == rotations.len() && persons.len() == blocks.len());
-        for ((&p, &r), &b) in persons.iter().zip(rotations).zip(blocks) {
-            let p = p as usize;
-            self.person[p] += 1;
-            self.block[b as usize] += 1;
-            if r != NO_ROTATION {
-                let r = r as usize;
-                self.rotation[r] += 1;
-                self.person_with_rotation[p] += 1;
-                if self.dense_joint {
-                    self.joint[p * self.rotations + r] += 1;
-                } else {
+        if self.dense_joint {
+            // Hot loop: three increments per assignment. Rotation and person-with-rotation
+            // counts are the margins of the joint table, summed once in `finish`.
+            let width = self.rotations;
+            for ((&p, &r), &b) in persons.iter().zip(rotations).zip(blocks) {
+                self.person[p as usize] += 1;
+                self.block[b as usize] += 1;
+                if r != NO_ROTATION {
+                    self.joint[p as usize * width + r as usize] += 1;
+                }
+            }
+        } else {
+            for ((&p, &r), &b) in persons.iter().zip(rotations).zip(blocks) {
+                let p = p as usize;
+                self.person[p] += 1;
+                self.block[b as usize] += 1;
+                if r != NO_ROTATION {
+                    let r = r as usize;
+                    self.rotation[r] += 1;
+                    self.person_with_rotation[p] += 1;
                     self.sparse_joint.push(((p as u64) << 32) | r as u64);
                 }
             }
@@ -219,6 +228,14 @@ impl EntropyCounter {
 
     /// The report, normalising person entropy by `roster_size`.
     pub fn finish(mut self, roster_size: usize) -> EntropyReport {
+        if self.dense_joint && self.rotations > 0 {
+            for (p, row) in self.joint.chunks_exact(self.rotations).enumerate() {
+                self.person_with_rotation[p] = row.iter().sum();
+                for (total, &n) in self.rotation.iter_mut().zip(row) {
+                    *total += n;
+                }
+            }
+        }
         let h_person = shannon_from_counts(self.person.iter().copied());
         let h_time = shannon_from_counts(self.block.iter().copied());
         let h_rotation = shannon_from_counts(self.rotation.iter().copied());

@@ -3,8 +3,9 @@
 use std::collections::HashSet;
 
 use thermo_core::model::{
-    Absence, AbsenceStatus, Assignment, AssignmentRole, Block, CalendarDay, MetricSample, Person, PersonIdx, PersonRole,
-    Rotation, Schedule, ScheduleBuilder, Session, Swap, SwapKind, SwapStatus,
+    Absence, AbsenceStatus, Assignment, AssignmentRole, Block, CalendarDay, MetricSample, Person,
+    PersonIdx, PersonRole, Rotation, Schedule, ScheduleBuilder, Session, Swap, SwapKind,
+    SwapStatus,
 };
 
 use crate::diagnostic::{Diagnostic, Warning};
@@ -66,15 +67,28 @@ impl Assembler {
     }
 
     fn person(&mut self, row: &mut Row<'_>) {
-        let before = row.errors.len();
         let id = row.required("id").map(str::to_owned);
-        let role = row.keyword("role", PersonRole::Other, PersonRole::parse_keyword, PersonRole::KEYWORDS);
+        let role = row.keyword(
+            "role",
+            PersonRole::Other,
+            PersonRole::parse_keyword,
+            PersonRole::KEYWORDS,
+        );
         let capacity = row.non_negative("capacity_per_day", Person::DEFAULT_CAPACITY_PER_DAY);
         let skills = row
             .get("skills")
-            .map(|s| s.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            .map(|s| {
+                s.split(';')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default();
-        let (Some(id), true) = (id, row.errors.len() == before) else {
+        // A row whose id is valid defines the id even when another cell is wrong: the
+        // bundle is rejected anyway, and references to the id must not cascade into
+        // "names no person" problems.
+        let Some(id) = id else {
             return;
         };
         if self.builder.person_index(&id).is_some() {
@@ -95,12 +109,17 @@ impl Assembler {
     }
 
     fn rotation(&mut self, row: &mut Row<'_>) {
-        let before = row.errors.len();
         let id = row.required("id").map(str::to_owned);
         let kind = row.text("kind");
         let min_coverage = row.count("min_coverage", 0, 0);
-        let counts_as_work = row.boolean("counts_as_work", Rotation::default_counts_as_work(kind.as_deref()));
-        let (Some(id), true) = (id, row.errors.len() == before) else {
+        let counts_as_work = row.boolean(
+            "counts_as_work",
+            Rotation::default_counts_as_work(kind.as_deref()),
+        );
+        // A row whose id is valid defines the id even when another cell is wrong: the
+        // bundle is rejected anyway, and references to the id must not cascade into
+        // "names no person" problems.
+        let Some(id) = id else {
             return;
         };
         if self.builder.rotation_index(&id).is_some() {
@@ -152,7 +171,12 @@ impl Assembler {
         let person = row.required("person_id").map(str::to_owned);
         let person = person.and_then(|p| self.known_person(row, "person_id", &p));
         let date = row.required_date("date");
-        let session = row.keyword("session", Session::Day, Session::parse_keyword, Session::KEYWORDS);
+        let session = row.keyword(
+            "session",
+            Session::Day,
+            Session::parse_keyword,
+            Session::KEYWORDS,
+        );
         let rotation = match row.get("rotation").map(str::to_owned) {
             None => None,
             Some(id) => match self.builder.rotation_index(&id) {
@@ -175,7 +199,12 @@ impl Assembler {
                 }
             },
         };
-        let role = row.keyword("role", AssignmentRole::Primary, AssignmentRole::parse_keyword, AssignmentRole::KEYWORDS);
+        let role = row.keyword(
+            "role",
+            AssignmentRole::Primary,
+            AssignmentRole::parse_keyword,
+            AssignmentRole::KEYWORDS,
+        );
         let score = row.optional_number("score");
         let violation = row.boolean("violation", false);
         let created_at = row.timestamp("created_at");
@@ -216,13 +245,24 @@ impl Assembler {
         let person = person.and_then(|p| self.known_person(row, "person_id", &p));
         let start = row.required_date("start_date");
         let end = row.required_date("end_date");
-        let status = row.keyword("status", AbsenceStatus::Approved, AbsenceStatus::parse_keyword, AbsenceStatus::KEYWORDS);
+        let status = row.keyword(
+            "status",
+            AbsenceStatus::Approved,
+            AbsenceStatus::parse_keyword,
+            AbsenceStatus::KEYWORDS,
+        );
         if let (Some(s), Some(e)) = (start, end)
             && e < s
         {
-            row.problem("end_date", &e.to_string(), format!("is before start_date {s} (expected end_date ≥ start_date)"));
+            row.problem(
+                "end_date",
+                &e.to_string(),
+                format!("is before start_date {s} (expected end_date ≥ start_date)"),
+            );
         }
-        let (Some(person), Some(start_date), Some(end_date), true) = (person, start, end, row.errors.len() == before) else {
+        let (Some(person), Some(start_date), Some(end_date), true) =
+            (person, start, end, row.errors.len() == before)
+        else {
             return;
         };
         let absence = Absence {
@@ -246,18 +286,43 @@ impl Assembler {
         let date = row.required_date("date");
         let session = row.optional_keyword("session", Session::parse_keyword, Session::KEYWORDS);
         let blocks = row.count("blocks", 1, 1);
-        let default_kind = if row.get("target_person").is_some() { SwapKind::OneToOne } else { SwapKind::Absorb };
-        let kind = row.keyword("kind", default_kind, SwapKind::parse_keyword, SwapKind::KEYWORDS);
+        let default_kind = if row.get("target_person").is_some() {
+            SwapKind::OneToOne
+        } else {
+            SwapKind::Absorb
+        };
+        let kind = row.keyword(
+            "kind",
+            default_kind,
+            SwapKind::parse_keyword,
+            SwapKind::KEYWORDS,
+        );
         if kind == SwapKind::OneToOne && row.get("target_person").is_none() {
-            row.problem("target_person", "", "is empty, but a one_to_one swap needs a target person");
+            row.problem(
+                "target_person",
+                "",
+                "is empty, but a one_to_one swap needs a target person",
+            );
         }
-        let status = row.keyword("status", SwapStatus::Executed, SwapStatus::parse_keyword, SwapStatus::KEYWORDS);
+        let status = row.keyword(
+            "status",
+            SwapStatus::Executed,
+            SwapStatus::parse_keyword,
+            SwapStatus::KEYWORDS,
+        );
         let requested_at = row.timestamp("requested_at");
         let executed_at = row.timestamp("executed_at");
         if let (Some(r), Some(e)) = (requested_at, executed_at)
             && e < r
         {
-            row.problem("executed_at", &e.to_rfc3339(), format!("is before requested_at {} (expected executed_at ≥ requested_at)", r.to_rfc3339()));
+            row.problem(
+                "executed_at",
+                &e.to_rfc3339(),
+                format!(
+                    "is before requested_at {} (expected executed_at ≥ requested_at)",
+                    r.to_rfc3339()
+                ),
+            );
         }
         let (Some(source), Some(date), true) = (source, date, row.errors.len() == before) else {
             return;
@@ -281,13 +346,27 @@ impl Assembler {
 
     fn metric(&mut self, row: &mut Row<'_>) {
         let before = row.errors.len();
-        let timestamp = if row.required("timestamp").is_some() { row.timestamp("timestamp") } else { None };
+        let timestamp = if row.required("timestamp").is_some() {
+            row.timestamp("timestamp")
+        } else {
+            None
+        };
         let metric = row.required("metric").map(str::to_owned);
-        let value = if row.required("value").is_some() { row.optional_number("value") } else { None };
-        let (Some(timestamp), Some(metric), Some(value), true) = (timestamp, metric, value, row.errors.len() == before) else {
+        let value = if row.required("value").is_some() {
+            row.optional_number("value")
+        } else {
+            None
+        };
+        let (Some(timestamp), Some(metric), Some(value), true) =
+            (timestamp, metric, value, row.errors.len() == before)
+        else {
             return;
         };
-        if let Err(e) = self.builder.add_metric(MetricSample { timestamp, metric, value }) {
+        if let Err(e) = self.builder.add_metric(MetricSample {
+            timestamp,
+            metric,
+            value,
+        }) {
             row.problem("value", "", e.to_string());
         }
     }
@@ -312,7 +391,8 @@ impl Assembler {
         if self.errors.is_empty() {
             Ok((self.builder.build(), self.warnings))
         } else {
-            self.errors.sort_by(|a, b| (a.file.as_str(), a.line).cmp(&(b.file.as_str(), b.line)));
+            self.errors
+                .sort_by(|a, b| (a.file.as_str(), a.line).cmp(&(b.file.as_str(), b.line)));
             Err(self.errors)
         }
     }

@@ -32,7 +32,13 @@ impl Diagnostic {
     }
 
     /// A diagnostic for a cell.
-    pub fn cell(file: &str, line: usize, column: &str, value: &str, message: impl Into<String>) -> Self {
+    pub fn cell(
+        file: &str,
+        line: usize,
+        column: &str,
+        value: &str,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             file: file.to_owned(),
             line: Some(line),

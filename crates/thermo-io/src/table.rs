@@ -25,7 +25,10 @@ impl TableSpec {
 
     /// Every known column, required first.
     pub fn columns(&self) -> impl Iterator<Item = &'static str> {
-        self.required_columns.iter().chain(self.optional_columns).copied()
+        self.required_columns
+            .iter()
+            .chain(self.optional_columns)
+            .copied()
     }
 }
 
@@ -41,7 +44,14 @@ pub const ROTATIONS: TableSpec = TableSpec {
     name: "rotations",
     required: false,
     required_columns: &["id"],
-    optional_columns: &["name", "kind", "min_coverage", "required_skill", "counts_as_work", "unit"],
+    optional_columns: &[
+        "name",
+        "kind",
+        "min_coverage",
+        "required_skill",
+        "counts_as_work",
+        "unit",
+    ],
 };
 /// `calendar`
 pub const CALENDAR: TableSpec = TableSpec {
@@ -55,7 +65,14 @@ pub const ASSIGNMENTS: TableSpec = TableSpec {
     name: "assignments",
     required: true,
     required_columns: &["person_id", "date"],
-    optional_columns: &["session", "rotation", "role", "score", "violation", "created_at"],
+    optional_columns: &[
+        "session",
+        "rotation",
+        "role",
+        "score",
+        "violation",
+        "created_at",
+    ],
 };
 /// `absences`
 pub const ABSENCES: TableSpec = TableSpec {
@@ -89,7 +106,15 @@ pub const METRICS: TableSpec = TableSpec {
 };
 
 /// Every table in processing order (people and rotations first, so references resolve).
-pub const TABLES: [TableSpec; 7] = [PEOPLE, ROTATIONS, CALENDAR, ASSIGNMENTS, ABSENCES, SWAPS, METRICS];
+pub const TABLES: [TableSpec; 7] = [
+    PEOPLE,
+    ROTATIONS,
+    CALENDAR,
+    ASSIGNMENTS,
+    ABSENCES,
+    SWAPS,
+    METRICS,
+];
 
 /// Where each known column sits in a source's header (`None` = absent).
 #[derive(Debug, Clone)]
@@ -101,7 +126,11 @@ pub struct ColumnMap {
 impl ColumnMap {
     /// Maps `header` onto `spec`; returns the map, the diagnostics for missing required
     /// columns and the warnings for unknown columns.
-    pub fn new(spec: TableSpec, source: &str, header: &[&str]) -> (Self, Vec<Diagnostic>, Vec<Diagnostic>) {
+    pub fn new(
+        spec: TableSpec,
+        source: &str,
+        header: &[&str],
+    ) -> (Self, Vec<Diagnostic>, Vec<Diagnostic>) {
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
         let positions: Vec<Option<usize>> = spec
@@ -130,7 +159,10 @@ impl ColumnMap {
                     line: Some(1),
                     column: Some(h.to_owned()),
                     value: None,
-                    message: format!("unknown column is ignored (known: {})", spec.columns().collect::<Vec<_>>().join(", ")),
+                    message: format!(
+                        "unknown column is ignored (known: {})",
+                        spec.columns().collect::<Vec<_>>().join(", ")
+                    ),
                 });
             }
         }
@@ -157,20 +189,26 @@ pub struct Row<'a> {
     pub errors: &'a mut Vec<Diagnostic>,
 }
 
-impl Row<'_> {
+impl<'a> Row<'a> {
     /// The trimmed cell of `column`, `None` when the column is absent or the cell empty.
-    pub fn get(&self, column: &str) -> Option<&str> {
+    pub fn get(&self, column: &str) -> Option<&'a str> {
         let i = self.columns.position(column)?;
-        let cell = self.cells.get(i)?.trim();
+        let cell: &'a str = self.cells.get(i)?.trim();
         (!cell.is_empty()).then_some(cell)
     }
 
     fn error(&mut self, column: &str, value: &str, message: String) {
-        self.errors.push(Diagnostic::cell(self.source, self.line, column, value, message));
+        self.errors.push(Diagnostic::cell(
+            self.source,
+            self.line,
+            column,
+            value,
+            message,
+        ));
     }
 
     /// A required, non-empty text cell.
-    pub fn required(&mut self, column: &str) -> Option<&str> {
+    pub fn required(&mut self, column: &str) -> Option<&'a str> {
         match self.get(column) {
             Some(v) => Some(v),
             None => {
@@ -237,7 +275,11 @@ impl Row<'_> {
             "false" | "0" | "no" => false,
             _ => {
                 let v = v.to_owned();
-                self.error(column, &v, "is not a boolean (expected true or false)".to_owned());
+                self.error(
+                    column,
+                    &v,
+                    "is not a boolean (expected true or false)".to_owned(),
+                );
                 default
             }
         }
@@ -271,7 +313,11 @@ impl Row<'_> {
             Ok(x) => x,
             Err(_) => {
                 let v = v.to_owned();
-                let expected = if non_negative { "a number ≥ 0" } else { "a number" };
+                let expected = if non_negative {
+                    "a number ≥ 0"
+                } else {
+                    "a number"
+                };
                 self.error(column, &v, format!("is not a number (expected {expected})"));
                 default
             }
@@ -301,12 +347,24 @@ impl Row<'_> {
     }
 
     /// A keyword cell parsed by `parse`; `default` when empty.
-    pub fn keyword<T: Copy>(&mut self, column: &str, default: T, parse: fn(&str) -> Option<T>, accepted: &[&str]) -> T {
-        self.optional_keyword(column, parse, accepted).unwrap_or(default)
+    pub fn keyword<T: Copy>(
+        &mut self,
+        column: &str,
+        default: T,
+        parse: fn(&str) -> Option<T>,
+        accepted: &[&str],
+    ) -> T {
+        self.optional_keyword(column, parse, accepted)
+            .unwrap_or(default)
     }
 
     /// An optional keyword cell.
-    pub fn optional_keyword<T>(&mut self, column: &str, parse: fn(&str) -> Option<T>, accepted: &[&str]) -> Option<T> {
+    pub fn optional_keyword<T>(
+        &mut self,
+        column: &str,
+        parse: fn(&str) -> Option<T>,
+        accepted: &[&str],
+    ) -> Option<T> {
         let v = self.get(column)?;
         match parse(v) {
             Some(k) => Some(k),
@@ -331,7 +389,9 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
         return None;
     }
     let digits = |s: &[u8]| -> Option<u32> {
-        s.iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+        s.iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
     };
     let year = digits(&b[0..4])?;
     let month = digits(&b[5..7])?;
@@ -345,8 +405,19 @@ mod tests {
 
     #[test]
     fn dates_parse_strictly() {
-        assert_eq!(parse_date("2026-02-28"), NaiveDate::from_ymd_opt(2026, 2, 28));
-        for bad in ["2026-02-30", "2026-13-01", "26-01-01", "2026/01/01", "2026-1-01", "abcd-ef-gh", ""] {
+        assert_eq!(
+            parse_date("2026-02-28"),
+            NaiveDate::from_ymd_opt(2026, 2, 28)
+        );
+        for bad in [
+            "2026-02-30",
+            "2026-13-01",
+            "26-01-01",
+            "2026/01/01",
+            "2026-1-01",
+            "abcd-ef-gh",
+            "",
+        ] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
     }
