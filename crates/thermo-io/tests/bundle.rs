@@ -559,8 +559,12 @@ fn not_a_bundle() {
     ));
 }
 
-fn arbitrary_bundle()
--> impl Strategy<Value = (Vec<(String, u8, f64)>, Vec<(usize, u16, u8, Option<f64>)>)> {
+/// (name, role index, capacity).
+type PersonRow = (String, u8, f64);
+/// (person index, day, session index, score).
+type AssignmentRow = (usize, u16, u8, Option<f64>);
+
+fn arbitrary_bundle() -> impl Strategy<Value = (Vec<PersonRow>, Vec<AssignmentRow>)> {
     let people = prop::collection::vec(("[a-z][a-z0-9,\" ]{0,6}", 0u8..3, 0.0f64..4.0), 1..6);
     people.prop_flat_map(|people| {
         let n = people.len();
