@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod analyze;
 mod bundle;
 mod output;
+mod serve;
 
 /// Thermo Resilience: how close a staffed service is to breaking, early, with evidence.
 #[derive(Debug, Parser)]
@@ -22,6 +23,8 @@ struct Cli {
 enum Command {
     /// One-shot report of a schedule bundle.
     Analyze(analyze::AnalyzeArgs),
+    /// Run the service: HTTP API, /metrics, periodic checks and alert webhooks.
+    Serve(serve::ServeArgs),
 }
 
 /// An error that maps to exit status 2 (bad input or usage).
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -14,6 +14,7 @@ pub mod api;
 pub mod auth;
 pub mod check;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod gauges;
 pub mod jobs;

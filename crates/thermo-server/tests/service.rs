@@ -1054,3 +1054,36 @@ async fn a_postgres_outage_answers_503_and_a_retry_succeeds_after_it() {
     state.store.drop_postgres_schema(&schema).await.unwrap();
     state.store.close().await;
 }
+
+/// Runs `promtool check metrics` on an exposition (Debian package `prometheus`); required
+/// under `CI=true`, skipped with a message elsewhere when promtool is missing.
+fn promtool_check(exposition: &str) {
+    use std::io::Write;
+    let child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(error) if std::env::var("CI").as_deref() != Ok("true") => {
+            eprintln!("skipping promtool check: {error}");
+            return;
+        }
+        Err(error) => panic!("promtool is required in CI (apt-get install prometheus): {error}"),
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(exposition.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "promtool check metrics failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
