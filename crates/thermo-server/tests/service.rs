@@ -637,6 +637,7 @@ async fn a_check_is_stored_served_and_exported() {
             "every series has a program label: {line}"
         );
     }
+    promtool_check(text);
     ctx.finish().await;
 }
 
