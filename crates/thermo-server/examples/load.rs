@@ -31,7 +31,10 @@ async fn main() {
                 postgres_schema: Some(schema.clone()),
                 ..StoreOptions::default()
             };
-            (Store::connect_with(url, &options).await.expect("database"), url.clone())
+            (
+                Store::connect_with(url, &options).await.expect("database"),
+                url.clone(),
+            )
         }
         None => {
             let url = format!("sqlite://{}", dir.path().join("load.db").display());
@@ -46,9 +49,15 @@ async fn main() {
         access: Access::Write,
     }];
     let state = AppState::new(store.clone(), config);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let address = listener.local_addr().expect("address");
-    tokio::spawn(thermo_server::serve(state, listener, std::future::pending()));
+    tokio::spawn(thermo_server::serve(
+        state,
+        listener,
+        std::future::pending(),
+    ));
     let base = format!("http://{address}/api/v1/programs/load");
     let client = reqwest::Client::new();
 
@@ -60,9 +69,20 @@ async fn main() {
     }
     let people: Vec<_> = (0..30).map(|p| json!({"id": format!("p{p}")})).collect();
     let bundle = json!({"people": people, "assignments": assignments});
-    let put = client.put(format!("{base}/schedule")).bearer_auth(TOKEN).json(&bundle).send().await.expect("put");
+    let put = client
+        .put(format!("{base}/schedule"))
+        .bearer_auth(TOKEN)
+        .json(&bundle)
+        .send()
+        .await
+        .expect("put");
     assert!(put.status().is_success(), "{}", put.status());
-    let run = client.post(format!("{base}/checks/run")).bearer_auth(TOKEN).send().await.expect("check");
+    let run = client
+        .post(format!("{base}/checks/run"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("check");
     assert!(run.status().is_success());
 
     // 1. ingestion
@@ -95,8 +115,18 @@ async fn main() {
     }
     let seconds = started.elapsed().as_secs_f64();
     let total = (batches * per_batch) as f64;
-    println!("backend: {}", if arg.is_some() { "postgresql" } else { "sqlite" });
-    println!("ingestion: {total} samples in {seconds:.2} s = {:.0} samples/s (batches of {per_batch})", total / seconds);
+    println!(
+        "backend: {}",
+        if arg.is_some() {
+            "postgresql"
+        } else {
+            "sqlite"
+        }
+    );
+    println!(
+        "ingestion: {total} samples in {seconds:.2} s = {:.0} samples/s (batches of {per_batch})",
+        total / seconds
+    );
 
     // 2. GET health at 200 rps for 10 s
     let mut interval = tokio::time::interval(Duration::from_millis(5));
@@ -107,7 +137,12 @@ async fn main() {
         let url = format!("{base}/health");
         handles.push(tokio::spawn(async move {
             let t = Instant::now();
-            let response = client.get(url).bearer_auth(TOKEN).send().await.expect("get");
+            let response = client
+                .get(url)
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .expect("get");
             assert!(response.status().is_success());
             let _ = response.bytes().await;
             t.elapsed().as_secs_f64() * 1000.0
@@ -127,7 +162,10 @@ async fn main() {
         latencies[latencies.len() - 1]
     );
     if arg.is_some() {
-        store.drop_postgres_schema(&schema).await.expect("drop schema");
+        store
+            .drop_postgres_schema(&schema)
+            .await
+            .expect("drop schema");
     }
     let _ = url;
 }

@@ -75,7 +75,7 @@ async fn attempt(
     }
 }
 
-/// Attempts every due delivery once; returns how many attempts were made.
+/// Attempts every due delivery this node leases once; returns how many attempts it made.
 pub async fn deliver_due(state: &AppState, client: &reqwest::Client) -> usize {
     let config = &state.config.alerts;
     let due = match state.store.due_deliveries(Utc::now(), 50).await {
@@ -85,8 +85,23 @@ pub async fn deliver_due(state: &AppState, client: &reqwest::Client) -> usize {
             return 0;
         }
     };
-    let count = due.len();
+    let mut attempted = 0;
     for delivery in due {
+        // Lease it for twice the request timeout so no other node sends the same attempt.
+        let lease = Duration::seconds(2 * i64::from(config.timeout_seconds.max(1)));
+        match state
+            .store
+            .lease_delivery(&delivery, Utc::now() + lease)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(error) => {
+                tracing::warn!(%error, delivery = delivery.delivery_id, "cannot lease delivery");
+                continue;
+            }
+        }
+        attempted += 1;
         let result = attempt(client, config, &delivery).await;
         let attempts_made = u32::try_from(delivery.attempts + 1).unwrap_or(u32::MAX);
         let (outcome, label) = match result {
@@ -116,7 +131,7 @@ pub async fn deliver_due(state: &AppState, client: &reqwest::Client) -> usize {
             tracing::warn!(%error, delivery = delivery.delivery_id, "cannot record delivery attempt");
         }
     }
-    count
+    attempted
 }
 
 /// Spawns the delivery loop; it ends when `shutdown` turns true.

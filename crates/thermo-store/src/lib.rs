@@ -1117,11 +1117,12 @@ impl Store {
             String,
             Json<Value>,
             DateTime<Utc>,
+            DateTime<Utc>,
         );
         let rows: Vec<Row> = on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT d.id, d.webhook_url, d.attempts, a.id, p.name, a.kind, a.severity, a.title, \
-                 a.message, a.details, a.created_at FROM alert_deliveries d \
+                 a.message, a.details, a.created_at, d.next_attempt_at FROM alert_deliveries d \
                  JOIN alerts a ON a.id = d.alert_id JOIN programs p ON p.id = a.program_id \
                  WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
                  ORDER BY d.next_attempt_at, d.id LIMIT $2",
@@ -1146,10 +1147,12 @@ impl Store {
                     message,
                     Json(details),
                     created_at,
+                    next_attempt_at,
                 )| DueDelivery {
                     delivery_id,
                     webhook_url,
                     attempts,
+                    next_attempt_at,
                     alert: AlertPayload {
                         alert_id,
                         program,
@@ -1163,6 +1166,31 @@ impl Store {
                 },
             )
             .collect())
+    }
+
+    /// Leases a due delivery to the caller until `lease_until`: succeeds for exactly one
+    /// caller among nodes that read the same due row (the update compares the attempt count
+    /// and the due time it read), so one attempt is sent by one node. A node that dies after
+    /// leasing leaves the delivery pending, due again at `lease_until`.
+    pub async fn lease_delivery(
+        &self,
+        due: &DueDelivery,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let affected = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE alert_deliveries SET next_attempt_at = $1 \
+                 WHERE id = $2 AND status = 'pending' AND attempts = $3 AND next_attempt_at = $4",
+            )
+            .bind(lease_until)
+            .bind(due.delivery_id)
+            .bind(due.attempts)
+            .bind(due.next_attempt_at)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(affected == 1)
     }
 
     /// Moves a pending delivery forward: to `delivered`, to another pending attempt at

@@ -351,6 +351,8 @@ pub struct DueDelivery {
     pub webhook_url: String,
     /// Attempts already made.
     pub attempts: i64,
+    /// The due time it was read with (the lease compares it).
+    pub next_attempt_at: DateTime<Utc>,
     /// What to send.
     pub alert: AlertPayload,
 }

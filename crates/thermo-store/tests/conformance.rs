@@ -446,6 +446,11 @@ async fn alerts_cool_down_and_deliveries_progress(ctx: &Ctx) -> Store {
     assert_eq!(due.len(), 2);
     assert_eq!(due[0].alert.program, "icu");
     assert_eq!(due[0].alert.details, json!({"signals": 2}));
+    assert!(store.lease_delivery(&due[0], t(1)).await.unwrap());
+    assert!(
+        !store.lease_delivery(&due[0], t(1)).await.unwrap(),
+        "a second node reading the same due row cannot lease it"
+    );
     let retry = DeliveryOutcome::Retry {
         error: "connection refused".into(),
         next_attempt_at: t(2),
