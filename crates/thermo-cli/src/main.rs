@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 
 mod analyze;
 mod bundle;
+mod demo;
+mod import;
 mod output;
 mod serve;
 
@@ -23,6 +25,11 @@ struct Cli {
 enum Command {
     /// One-shot report of a schedule bundle.
     Analyze(analyze::AnalyzeArgs),
+    /// Write a realistic generated program (deterministic per seed).
+    Demo(demo::DemoArgs),
+    /// Convert a schedule from another format into a bundle.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Run the service: HTTP API, /metrics, periodic checks and alert webhooks.
     Serve(serve::ServeArgs),
 }
@@ -50,6 +57,8 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Import(command) => import::run(command),
         Command::Serve(args) => serve::run(args),
     };
     match result {

@@ -22,7 +22,8 @@ pub struct ServeArgs {
     /// Address to listen on (default 127.0.0.1:8080).
     #[arg(long)]
     pub listen: Option<SocketAddr>,
-    /// Serve the bundled demo program with a simulated live metric feed (SQLite file
+    /// Serve the generated demo program (as `thermo demo` writes it) with a simulated live
+    /// metric feed (SQLite file
     /// `thermo-demo.db` unless --db is given; reads need no token; checks every minute).
     #[arg(long)]
     pub demo: bool,
@@ -68,8 +69,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut feed = None;
         if demo {
-            let program = demo::install(&state).await?;
-            let schedule = demo::demo_schedule()?;
+            let schedule = thermo_sim::demo::generate(&thermo_sim::demo::DemoConfig::default());
+            let program = demo::install(&state, &schedule).await?;
             feed = Some(demo::spawn_feed(
                 &state,
                 program.clone(),

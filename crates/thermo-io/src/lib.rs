@@ -14,6 +14,7 @@ use thermo_core::model::Schedule;
 
 pub mod assemble;
 pub mod diagnostic;
+pub mod import;
 mod read;
 pub mod table;
 mod write;

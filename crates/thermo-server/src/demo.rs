@@ -1,7 +1,6 @@
-//! `thermo serve --demo`: the bundled demo program (a generated 18-person residency over
-//! eight weeks, `crates/thermo-server/demo/`) and a simulated live metric feed, so a fresh
-//! machine shows live data with no set-up. Everything it writes is labelled as the `demo`
-//! program and the `demo` trigger.
+//! `thermo serve --demo`: the demo program (the generated residency of `thermo demo`, passed
+//! in by the command line) and a simulated live metric feed, so a fresh machine shows live
+//! data with no set-up. Everything it writes belongs to the program named `demo`.
 //!
 //! The feed continues each metric series of the bundle as an AR(1) process around the
 //! series' own mean: `x ← μ + φ (x − μ) + σ √(1 − φ²) ε`, ε ~ N(0, 1), with μ and σ the
@@ -25,46 +24,10 @@ pub const DEMO_PROGRAM: &str = "demo";
 /// Lag-1 coefficient of the simulated feed.
 pub const FEED_PHI: f64 = 0.8;
 
-const TABLES: [(&str, &str, &str); 7] = [
-    ("people", "people.csv", include_str!("../demo/people.csv")),
-    (
-        "rotations",
-        "rotations.csv",
-        include_str!("../demo/rotations.csv"),
-    ),
-    (
-        "calendar",
-        "calendar.csv",
-        include_str!("../demo/calendar.csv"),
-    ),
-    (
-        "assignments",
-        "assignments.csv",
-        include_str!("../demo/assignments.csv"),
-    ),
-    (
-        "absences",
-        "absences.csv",
-        include_str!("../demo/absences.csv"),
-    ),
-    ("swaps", "swaps.csv", include_str!("../demo/swaps.csv")),
-    (
-        "metrics",
-        "metrics.csv",
-        include_str!("../demo/metrics.csv"),
-    ),
-];
-
-/// The bundled demo program.
-pub fn demo_schedule() -> Result<Schedule, thermo_io::BundleError> {
-    thermo_io::parse_csv_tables(&TABLES).map(|(schedule, _warnings)| schedule)
-}
-
-/// Stores the demo program's schedule (a no-op when already stored) and returns the program.
-pub async fn install(state: &AppState) -> Result<Program, crate::ServerError> {
-    let schedule =
-        demo_schedule().map_err(|e| crate::ServerError::Config(format!("demo bundle: {e}")))?;
-    let bundle = thermo_io::to_json_value(&schedule);
+/// Stores `schedule` as the demo program's schedule (a no-op when already stored) and
+/// returns the program.
+pub async fn install(state: &AppState, schedule: &Schedule) -> Result<Program, StoreError> {
+    let bundle = thermo_io::to_json_value(schedule);
     let now = Utc::now();
     let program = state.store.ensure_program(DEMO_PROGRAM, now).await?;
     let counts = ScheduleCounts {
@@ -183,15 +146,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn demo_bundle_reads_and_has_metric_series() {
-        let schedule = demo_schedule().unwrap();
-        assert!(schedule.people.len() >= 10);
-        assert!(!schedule.metric_series().is_empty());
-    }
-
-    #[test]
     fn feed_is_deterministic_per_seed_and_finite() {
-        let schedule = demo_schedule().unwrap();
+        let schedule = thermo_sim::demo::generate(&thermo_sim::demo::DemoConfig::default());
+        assert!(!schedule.metric_series().is_empty());
         let at = Utc::now();
         let mut a = DemoFeed::new(&schedule, 7);
         let mut b = DemoFeed::new(&schedule, 7);
