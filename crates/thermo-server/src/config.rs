@@ -238,3 +238,55 @@ impl ServerConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<ServerConfig, ServerError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("thermo.toml");
+        std::fs::write(&path, text).unwrap();
+        ServerConfig::load(Some(&path))
+    }
+
+    #[test]
+    fn file_overrides_defaults_and_keeps_the_rest() {
+        let config = load(
+            r#"
+            database_url = "postgres://x@db/thermo"
+            api_token = "admin-secret-token"
+            [jobs]
+            health_check_minutes = 5
+            [[auth.tokens]]
+            token = "icu-read-token"
+            programs = ["icu"]
+            [analysis.entropy]
+            window_days = 14
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.database_url, "postgres://x@db/thermo");
+        assert_eq!(config.jobs.health_check_minutes, 5);
+        assert_eq!(config.jobs.entropy_analysis_minutes, 60, "defaults kept");
+        assert_eq!(config.analysis.entropy.window_days, 14);
+        assert_eq!(
+            config.auth.tokens[0].access,
+            Access::Read,
+            "read is the default access"
+        );
+        let admin = &config.auth.tokens[1];
+        assert_eq!(
+            (admin.programs.as_slice(), admin.access),
+            (&["*".to_owned()][..], Access::Write)
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_unusable_values_are_rejected() {
+        assert!(load("lisen = \"127.0.0.1:1\"").is_err());
+        assert!(load("[analysis.entropy]\nwindow = 3").is_err());
+        assert!(load("[jobs]\nhealth_check_minutes = 0").is_err());
+        assert!(load("[[auth.tokens]]\ntoken = \"short\"\nprograms = [\"*\"]").is_err());
+    }
+}
