@@ -557,7 +557,6 @@ impl Store {
             accepted: samples.len() as u64,
             replayed: false,
         };
-        const ROWS_PER_STATEMENT: usize = 2_000;
         write_tx!(self, tx => {
             if let Some(key) = idempotency
                 && let Some(previous) = claim_key!(tx, program_id, key, &receipt, now)
@@ -565,21 +564,7 @@ impl Store {
                 tx.rollback().await?;
                 return Ok(previous);
             }
-            for chunk in deduped.chunks(ROWS_PER_STATEMENT) {
-                let mut builder = QueryBuilder::new(
-                    "INSERT INTO metric_samples (program_id, metric, timestamp, value) ",
-                );
-                builder.push_values(chunk, |mut row, sample| {
-                    row.push_bind(program_id)
-                        .push_bind(sample.metric.as_str())
-                        .push_bind(sample.timestamp)
-                        .push_bind(sample.value);
-                });
-                builder.push(
-                    " ON CONFLICT (program_id, metric, timestamp) DO UPDATE SET value = excluded.value",
-                );
-                builder.build().execute(&mut *tx).await?;
-            }
+            BulkSamples::insert_bulk(&mut *tx, program_id, &deduped).await?;
             tx.commit().await?;
             Ok(receipt)
         })
@@ -1327,6 +1312,68 @@ impl Store {
                 },
             )
             .collect())
+    }
+}
+
+/// Batch insertion of samples, one implementation per dialect.
+trait BulkSamples {
+    /// Upserts `rows` (no two with the same metric and timestamp).
+    async fn insert_bulk(
+        &mut self,
+        program_id: i64,
+        rows: &[&SampleRow],
+    ) -> Result<(), sqlx::Error>;
+}
+
+impl BulkSamples for sqlx::SqliteConnection {
+    async fn insert_bulk(
+        &mut self,
+        program_id: i64,
+        rows: &[&SampleRow],
+    ) -> Result<(), sqlx::Error> {
+        // 4 parameters per row; SQLite allows 32,766 per statement.
+        const ROWS_PER_STATEMENT: usize = 2_000;
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut builder = QueryBuilder::new(
+                "INSERT INTO metric_samples (program_id, metric, timestamp, value) ",
+            );
+            builder.push_values(chunk, |mut row, sample| {
+                row.push_bind(program_id)
+                    .push_bind(sample.metric.as_str())
+                    .push_bind(sample.timestamp)
+                    .push_bind(sample.value);
+            });
+            builder.push(
+                " ON CONFLICT (program_id, metric, timestamp) DO UPDATE SET value = excluded.value",
+            );
+            builder.build().execute(&mut *self).await?;
+        }
+        Ok(())
+    }
+}
+
+impl BulkSamples for sqlx::PgConnection {
+    async fn insert_bulk(
+        &mut self,
+        program_id: i64,
+        rows: &[&SampleRow],
+    ) -> Result<(), sqlx::Error> {
+        // One statement with three array parameters: parsed and planned once per batch.
+        let metrics: Vec<&str> = rows.iter().map(|s| s.metric.as_str()).collect();
+        let times: Vec<DateTime<Utc>> = rows.iter().map(|s| s.timestamp).collect();
+        let values: Vec<f64> = rows.iter().map(|s| s.value).collect();
+        sqlx::query(
+            "INSERT INTO metric_samples (program_id, metric, timestamp, value) \
+             SELECT $1, m, t, v FROM UNNEST($2::text[], $3::timestamptz[], $4::float8[]) AS u(m, t, v) \
+             ON CONFLICT (program_id, metric, timestamp) DO UPDATE SET value = excluded.value",
+        )
+        .bind(program_id)
+        .bind(&metrics)
+        .bind(&times)
+        .bind(&values)
+        .execute(&mut *self)
+        .await?;
+        Ok(())
     }
 }
 
