@@ -38,8 +38,10 @@ pub fn load_config(path: Option<&Path>) -> anyhow::Result<AnalysisConfig> {
     };
     let text = std::fs::read_to_string(path)
         .map_err(|e| BadInput(format!("{}: cannot read config: {e}", path.display())))?;
-    toml::from_str(&text)
-        .map_err(|e| BadInput(format!("{}: {}", path.display(), e.to_string().trim_end())).into())
+    let config: AnalysisConfig = toml::from_str(&text)
+        .map_err(|e| BadInput(format!("{}: {}", path.display(), e.to_string().trim_end())))?;
+    validate_transport_config(&config).map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
+    Ok(config)
 }
 
 /// Runs `thermo analyze`.
@@ -131,6 +133,9 @@ pub fn render_table(report: &AnalysisReport) -> String {
         ),
     ];
     push_rows(&mut out, &rows);
+    render_utilization_and_transport(&mut out, report);
+    render_phase_transition(&mut out, report);
+    push_contingency_section(&mut out, report);
     out
 }
 
@@ -143,4 +148,225 @@ fn push_rows(out: &mut String, rows: &[(&str, String)]) {
     for (k, v) in rows {
         let _ = writeln!(out, "  {k:<width$}  {v}");
     }
+}
+
+/// Range checks of the `[utilization]` and `[transport]` sections (their keys are checked by
+/// the TOML reader).
+fn validate_transport_config(config: &AnalysisConfig) -> Result<(), String> {
+    config.utilization.validate().map_err(|e| e.to_string())?;
+    config.transport.validate().map_err(|e| e.to_string())
+}
+
+/// Optional number: `∞` for unbounded values.
+fn fmt_unbounded(v: f64, digits: usize) -> String {
+    if v.is_finite() {
+        format!("{v:.digits$}")
+    } else {
+        "∞".to_owned()
+    }
+}
+
+/// Minutes as days (the gauge stays in minutes in JSON).
+fn fmt_minutes(m: Option<f64>) -> String {
+    match m {
+        Some(m) => format!("{:.1} days ({m:.0} min)", m / 1440.0),
+        None => "not rising".to_owned(),
+    }
+}
+
+/// The `utilization` and `transport` sections as tables.
+fn render_utilization_and_transport(out: &mut String, report: &AnalysisReport) {
+    let u = &report.utilization;
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Utilization ({} .. +{} days; sessions)",
+        u.horizon_start, u.horizon_days
+    );
+    let p = &u.program;
+    let levels = u.people_by_level;
+    let mut rows = vec![
+        (
+            "program",
+            format!(
+                "{:.3} {} (load {:.1} / capacity {:.1})",
+                p.utilization,
+                p.level.as_str(),
+                p.load,
+                p.capacity
+            ),
+        ),
+        ("buffer", format!("{:.3}", p.buffer)),
+        (
+            "M/M/1 wait multiplier",
+            fmt_unbounded(p.wait_time_multiplier, 2),
+        ),
+        (
+            "people by level",
+            format!(
+                "GREEN {} YELLOW {} ORANGE {} RED {} BLACK {}",
+                levels.green, levels.yellow, levels.orange, levels.red, levels.black
+            ),
+        ),
+    ];
+    if let Some(e) = &u.erlang {
+        rows.push((
+            "Erlang C pool",
+            format!(
+                "{} servers, {:.2} Erlangs, P(wait) {:.4}",
+                e.servers, e.offered_load, e.wait_probability
+            ),
+        ));
+        rows.push((
+            "safe utilization",
+            format!(
+                "{:.3}{}",
+                e.safe_utilization,
+                if e.above_safe_utilization {
+                    " (exceeded)"
+                } else {
+                    ""
+                }
+            ),
+        ));
+        rows.push((
+            "required servers",
+            match (e.required_servers, e.required_headcount) {
+                (Some(s), Some(h)) => format!("{s} (headcount {h})"),
+                _ => "target unreachable".to_owned(),
+            },
+        ));
+    }
+    push_rows(out, &rows);
+    for unit in &u.units {
+        let m = &unit.metrics;
+        let _ = writeln!(
+            out,
+            "    {:<20} {:>3} people  {:.3} {}",
+            unit.unit,
+            unit.people,
+            m.utilization,
+            m.level.as_str()
+        );
+    }
+    let t = &report.transport;
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Transport ({} units: {}; rates in blocks/day)",
+        t.unit_grouping.as_str(),
+        t.unit_count
+    );
+    let rows = [
+        ("system utilization", format!("{:.3}", t.system_utilization)),
+        ("stressed units", t.stressed_units.join(", ")),
+        (
+            "saturation gradient",
+            fmt_unbounded(t.saturation_gradient, 4),
+        ),
+        (
+            "boundary layer",
+            format!("{:.3}", t.boundary_layer_thickness),
+        ),
+        (
+            "arrival rate",
+            format!("{:.3} (EWMA {:.3})", t.arrival_rate, t.arrival_rate_ewma),
+        ),
+        (
+            "effective diffusion",
+            format!("{:.3}", t.effective_diffusion),
+        ),
+        (
+            "potential diffusion",
+            format!(
+                "{:.3} (permeability {:.3})",
+                t.potential_diffusion, t.permeability
+            ),
+        ),
+        (
+            "Péclet number",
+            format!(
+                "{} ({})",
+                fmt_unbounded(t.peclet_number, 3),
+                t.band.as_str()
+            ),
+        ),
+        (
+            "time to saturation",
+            fmt_minutes(t.time_to_saturation_minutes),
+        ),
+        ("level", t.level.as_str().to_owned()),
+    ];
+    push_rows(out, &rows);
+    for a in &t.alerts {
+        let _ = writeln!(
+            out,
+            "    {} {}: {} ({} vs threshold {})",
+            a.level.as_str(),
+            a.code.as_str(),
+            a.message,
+            fmt_unbounded(a.value, 3),
+            a.threshold
+        );
+    }
+}
+
+/// The `phase_transition` section for people.
+fn render_phase_transition(out: &mut String, report: &AnalysisReport) {
+    let r = &report.phase_transition;
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Phase transition (early warning on metric series)");
+    let severity = serde_json::to_value(r.overall_severity)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let time = match &r.time_to_transition_hours {
+        None => "none (no significant slowing trend)".to_owned(),
+        Some(t) => format!(
+            "{:.1} h (band {:.1} .. {})",
+            t.hours,
+            t.lower_hours,
+            t.upper_hours
+                .map_or("unbounded".to_owned(), |u| format!("{u:.1} h"))
+        ),
+    };
+    let rows = [
+        ("overall severity", severity),
+        ("confidence", format!("{:.3}", r.confidence)),
+        ("time to transition", time),
+        ("signals", r.signals.len().to_string()),
+    ];
+    push_rows(out, &rows);
+    for s in &r.signals {
+        let _ = writeln!(
+            out,
+            "  - {} [{:?}] tau {:.3} (needs {:.2}), p {:.4}: {}",
+            s.metric, s.severity, s.value, s.threshold, s.p_value, s.description
+        );
+    }
+    for rec in &r.recommendations {
+        let _ = writeln!(out, "  * {rec}");
+    }
+}
+
+/// The contingency section of the report table (counts are coverage slots or people).
+fn push_contingency_section(out: &mut String, report: &AnalysisReport) {
+    let c = &report.contingency;
+    let verdict = |ok: bool| if ok { "pass" } else { "FAIL" };
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Contingency (analysis window)");
+    let exposed = c.n1.iter().filter(|p| p.uncovered_slots > 0).count();
+    let unrepairable = c.n1.iter().filter(|p| p.unrepairable_slots > 0).count();
+    let rows = [
+        ("N-1", verdict(c.n1_pass).to_owned()),
+        ("N-2", verdict(c.n2_pass).to_owned()),
+        (
+            "slots short before any loss",
+            c.pre_contingency.len().to_string(),
+        ),
+        ("people whose loss breaks a slot", exposed.to_string()),
+        ("  of whom unrepairable", unrepairable.to_string()),
+        ("pairs with joint-only breaks", c.n2.len().to_string()),
+    ];
+    push_rows(out, &rows);
 }

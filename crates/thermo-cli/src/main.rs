@@ -8,7 +8,9 @@ use clap::{Parser, Subcommand};
 
 mod analyze;
 mod bundle;
+mod contingency;
 mod demo;
+mod ews;
 mod import;
 mod output;
 mod serve;
@@ -30,6 +32,10 @@ enum Command {
     /// Convert a schedule from another format into a bundle.
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Rolling early-warning indicators of one time series (CSV), with trends and p-values.
+    Ews(ews::EwsArgs),
+    /// Exact N-1 / N-2 contingency of a schedule bundle.
+    Contingency(contingency::ContingencyArgs),
     /// Run the service: HTTP API, /metrics, periodic checks and alert webhooks.
     Serve(serve::ServeArgs),
 }
@@ -59,6 +65,8 @@ fn main() -> ExitCode {
         Command::Analyze(args) => analyze::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Import(command) => import::run(command),
+        Command::Ews(args) => ews::run(args),
+        Command::Contingency(args) => contingency::run(args),
         Command::Serve(args) => serve::run(args),
     };
     match result {

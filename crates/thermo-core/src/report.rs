@@ -7,9 +7,16 @@
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use crate::baselines::BaselinesConfig;
 use crate::entropy::{EntropyReport, ThresholdSlowingRule, schedule_entropy_between};
 use crate::model::Schedule;
+use crate::queueing::utilization::{UtilizationConfig, UtilizationReport, schedule_utilization};
+use crate::resilience::contingency::{ContingencyConfig, ContingencyReport, analyze_contingency};
+use crate::resilience::defense::DefenseConfig;
+use crate::resilience::homeostasis::HomeostasisConfig;
+use crate::resilience::zones::ZonesConfig;
 use crate::summary::ProgramSummary;
+use crate::transport::{TransportConfig, TransportReport, check_transport};
 
 /// Entropy-layer settings (`[entropy]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +47,23 @@ impl Default for EntropyConfig {
 pub struct AnalysisConfig {
     /// `[entropy]` section.
     pub entropy: EntropyConfig,
+    /// `[utilization]` section (levels and Erlang inputs; horizon and sessions per day come
+    /// from `[transport]`).
+    pub utilization: UtilizationConfig,
+    /// `[transport]` section.
+    pub transport: TransportConfig,
+    /// `[phase_transition]` section: early-warning detector on the bundle's metric series.
+    pub phase_transition: crate::ews::detector::PhaseTransitionConfig,
+    /// `[contingency]` section.
+    pub contingency: ContingencyConfig,
+    /// `[defense]` section.
+    pub defense: DefenseConfig,
+    /// `[homeostasis]` section.
+    pub homeostasis: HomeostasisConfig,
+    /// `[zones]` section.
+    pub zones: ZonesConfig,
+    /// `[baselines]` section (`[baselines.spc]`, `[baselines.sta_lta]`, `[baselines.fire_index]`).
+    pub baselines: BaselinesConfig,
 }
 
 /// The report of `thermo analyze`.
@@ -51,6 +75,14 @@ pub struct AnalysisReport {
     pub program: ProgramSummary,
     /// Entropy of the assignments in the entropy window.
     pub entropy: EntropyReport,
+    /// Utilization from the schedule over the transport horizon, with Erlang figures.
+    pub utilization: UtilizationReport,
+    /// Transport dynamics (saturation gradient, boundary layer, Péclet number).
+    pub transport: TransportReport,
+    /// Early-warning assessment of the bundle's metric series up to the analysis date.
+    pub phase_transition: crate::ews::detector::PhaseTransitionRisk,
+    /// Exact N-1/N-2 contingency over `[at, at + contingency.window_days)`.
+    pub contingency: ContingencyReport,
 }
 
 /// The date an analysis should run at when none is given: `today` when it falls inside the
@@ -71,6 +103,30 @@ pub fn analyze(schedule: &Schedule, at: NaiveDate, config: &AnalysisConfig) -> A
         at,
         program: ProgramSummary::of(schedule),
         entropy: schedule_entropy_between(schedule, window_start, window_end),
+        utilization: schedule_utilization(
+            schedule,
+            at,
+            config.transport.horizon_days,
+            config.transport.capacity_per_day,
+            &config.utilization,
+        ),
+        transport: check_transport(schedule, at, &config.transport),
+        phase_transition: crate::ews::detector::phase_transition_section(
+            schedule,
+            at,
+            &config.phase_transition,
+        ),
+        contingency: analyze_contingency(
+            schedule,
+            &config.contingency,
+            (config.contingency.window_days > 0).then(|| {
+                (
+                    at,
+                    at + Duration::days(i64::from(config.contingency.window_days)),
+                )
+            }),
+            &|_| None,
+        ),
     }
 }
 

@@ -16,6 +16,7 @@ pub mod assemble;
 pub mod diagnostic;
 pub mod import;
 mod read;
+pub mod series;
 pub mod table;
 mod write;
 

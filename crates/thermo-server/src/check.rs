@@ -124,19 +124,58 @@ pub fn thermodynamics_row(
         mutual_information: Some(entropy.mutual_information),
         normalized_entropy: Some(entropy.normalized_entropy),
         entropy_production_rate: production_rate,
+        phase_transition_severity: Some(keyword(&report.phase_transition.overall_severity)),
+        time_to_transition: report
+            .phase_transition
+            .time_to_transition_hours
+            .map(|t| t.hours),
+        confidence: Some(report.phase_transition.confidence),
         computed_by: computed_by.to_owned(),
         ..ThermodynamicsRow::default()
     }
 }
 
-/// The phase-transition signals of a report (empty until a report section provides them).
-pub fn phase_transition_signals(_report: &AnalysisReport) -> Vec<SignalRow> {
-    Vec::new()
+/// The JSON keyword of a serde enum (`"critical"`, `"variance"`, …).
+fn keyword<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
-/// The transport row of a report (`None` until a report section provides it).
-pub fn transport_row(_report: &AnalysisReport) -> Option<TransportRow> {
-    None
+/// The phase-transition signals of a report, stamped `detected_at`.
+pub fn phase_transition_signals(
+    report: &AnalysisReport,
+    detected_at: DateTime<Utc>,
+) -> Vec<SignalRow> {
+    report
+        .phase_transition
+        .signals
+        .iter()
+        .map(|signal| SignalRow {
+            detected_at,
+            signal_type: keyword(&signal.signal_type),
+            metric_name: signal.metric.clone(),
+            severity: keyword(&signal.severity),
+            value: Some(signal.value).filter(|v| v.is_finite()),
+            threshold: Some(signal.threshold).filter(|v| v.is_finite()),
+            description: signal.description.clone(),
+        })
+        .collect()
+}
+
+/// The transport row of a report (non-finite values, e.g. an unbounded Péclet number, are
+/// stored as null).
+pub fn transport_row(report: &AnalysisReport) -> Option<TransportRow> {
+    let transport = &report.transport;
+    let finite = |v: f64| Some(v).filter(|v| v.is_finite());
+    Some(TransportRow {
+        saturation_gradient: finite(transport.saturation_gradient),
+        peclet_number: finite(transport.peclet_number),
+        boundary_layer_thickness: finite(transport.boundary_layer_thickness),
+        time_to_saturation_minutes: transport.time_to_saturation_minutes.and_then(finite),
+        effective_diffusion: finite(transport.effective_diffusion),
+    })
 }
 
 /// Rebuilds the entropy monitor from the stored history of the last `hours` plus the new
@@ -198,7 +237,7 @@ pub async fn run_check(
     let (production_rate, critical_slowing) =
         entropy_dynamics(state, program, now, report.entropy.person_entropy).await?;
     let thermodynamics = thermodynamics_row(&report, production_rate, triggered_by);
-    let signals = phase_transition_signals(&report);
+    let signals = phase_transition_signals(&report, now);
     let report_json = serde_json::to_value(&report).map_err(|e| CheckError::Task(e.to_string()))?;
     let record = HealthRecord {
         program_id: program.id,

@@ -11,8 +11,10 @@ use chrono::{DateTime, Utc};
 use metrics::{Unit, describe_counter, describe_gauge, describe_histogram, gauge};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use thermo_core::entropy::EntropyReport;
+use thermo_core::ews::detector::{PhaseTransitionRisk, TransitionSeverity};
 use thermo_core::report::AnalysisReport;
 use thermo_core::summary::ProgramSummary;
+use thermo_core::transport::TransportReport;
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -59,6 +61,30 @@ fn describe_all() {
         "resilience_entropy_critical_slowing",
         "1 when the entropy history shows critical slowing down, else 0"
     );
+    describe_gauge!(
+        "resilience_phase_transition_risk",
+        "Phase transition risk level (0=normal, 1=elevated, 2=high, 3=critical, 4=imminent)"
+    );
+    describe_gauge!(
+        "resilience_critical_signals_count",
+        "Number of early-warning signals by severity"
+    );
+    describe_gauge!(
+        "resilience_saturation_gradient",
+        "Saturation gradient across units (ratio)"
+    );
+    describe_gauge!(
+        "resilience_peclet_number",
+        "Peclet number: task arrival over rebalancing (dimensionless)"
+    );
+    describe_gauge!(
+        "resilience_boundary_layer_thickness",
+        "Boundary layer thickness (fraction of units above the saturation threshold)"
+    );
+    describe_gauge!(
+        "resilience_time_to_saturation_minutes",
+        "Minutes until the next unit saturates (+Inf when none is heading to saturation)"
+    );
     describe_gauge!("resilience_people", "People in the roster by role");
     describe_gauge!("resilience_assignments", "Assignments in the schedule");
     describe_gauge!(
@@ -100,6 +126,8 @@ pub fn publish_report(
     let _ = prometheus_handle();
     publish_entropy(program, &report.entropy, production_rate);
     publish_program(program, &report.program);
+    publish_phase_transition(program, &report.phase_transition);
+    publish_transport(program, &report.transport);
     let labels = [("program", program.to_owned())];
     gauge!("resilience_schedule_version", &labels).set(schedule_version as f64);
     gauge!("resilience_snapshot_timestamp_seconds", &labels)
@@ -140,6 +168,57 @@ pub fn publish_program(program: &str, summary: &ProgramSummary) {
     }
     let labels = [("program", program.to_owned())];
     gauge!("resilience_assignments", &labels).set(summary.assignments as f64);
+}
+
+/// Gauges of the `phase_transition` section: risk level 0 normal, 1 elevated, 2 high,
+/// 3 critical, 4 imminent, and the number of signals per severity.
+pub fn publish_phase_transition(program: &str, risk: &PhaseTransitionRisk) {
+    let level = |s: TransitionSeverity| match s {
+        TransitionSeverity::Normal => 0.0,
+        TransitionSeverity::Elevated => 1.0,
+        TransitionSeverity::High => 2.0,
+        TransitionSeverity::Critical => 3.0,
+        TransitionSeverity::Imminent => 4.0,
+    };
+    let labels = [("program", program.to_owned())];
+    gauge!("resilience_phase_transition_risk", &labels).set(level(risk.overall_severity));
+    for (severity, name) in [
+        (TransitionSeverity::Normal, "normal"),
+        (TransitionSeverity::Elevated, "elevated"),
+        (TransitionSeverity::High, "high"),
+        (TransitionSeverity::Critical, "critical"),
+        (TransitionSeverity::Imminent, "imminent"),
+    ] {
+        let count = risk
+            .signals
+            .iter()
+            .filter(|s| s.severity == severity)
+            .count();
+        let labels = [
+            ("program", program.to_owned()),
+            ("severity", name.to_owned()),
+        ];
+        gauge!("resilience_critical_signals_count", &labels).set(count as f64);
+    }
+}
+
+/// Gauges of the `transport` section. An unbounded Péclet number and "no unit heading to
+/// saturation" are exported as `+Inf`.
+pub fn publish_transport(program: &str, transport: &TransportReport) {
+    let labels = [("program", program.to_owned())];
+    gauge!("resilience_saturation_gradient", &labels).set(transport.saturation_gradient);
+    let peclet = if transport.peclet_unbounded {
+        f64::INFINITY
+    } else {
+        transport.peclet_number
+    };
+    gauge!("resilience_peclet_number", &labels).set(peclet);
+    gauge!("resilience_boundary_layer_thickness", &labels).set(transport.boundary_layer_thickness);
+    gauge!("resilience_time_to_saturation_minutes", &labels).set(
+        transport
+            .time_to_saturation_minutes
+            .unwrap_or(f64::INFINITY),
+    );
 }
 
 /// Publishes the entropy analysis job's critical-slowing verdict.

@@ -582,9 +582,17 @@ async fn a_check_is_stored_served_and_exported() {
         &[],
     )
     .await;
+    assert_eq!(status, StatusCode::OK, "{risk}");
     assert_eq!(
-        (status, risk["error"]["code"].clone()),
-        (StatusCode::NOT_FOUND, json!("no_risk_assessment"))
+        risk["overall_severity"],
+        run["report"]["phase_transition"]["overall_severity"]
+    );
+    assert_eq!(
+        risk["signals"].as_array().unwrap().len(),
+        run["report"]["phase_transition"]["signals"]
+            .as_array()
+            .unwrap()
+            .len()
     );
     let (status, transport) = call(
         s,
@@ -595,11 +603,12 @@ async fn a_check_is_stored_served_and_exported() {
         &[],
     )
     .await;
+    assert_eq!(status, StatusCode::OK, "{transport}");
     assert_eq!(
-        (status, transport["error"]["code"].clone()),
-        (StatusCode::NOT_FOUND, json!("section_unavailable"))
+        transport["saturation_gradient"],
+        run["report"]["transport"]["saturation_gradient"]
     );
-    let (status, _) = call(
+    let (status, contingency) = call(
         s,
         "GET",
         "/api/v1/programs/exported/contingency",
@@ -608,7 +617,8 @@ async fn a_check_is_stored_served_and_exported() {
         &[],
     )
     .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(contingency["contingency"], run["report"]["contingency"]);
 
     let (status, text) = call(s, "GET", "/metrics", Some(ADMIN), None, &[]).await;
     assert_eq!(status, StatusCode::OK);
@@ -628,6 +638,13 @@ async fn a_check_is_stored_served_and_exported() {
         "resilience_job_duration_seconds_bucket{job=\"on_demand_check\",program=\"exported\""
     ));
     assert!(text.contains("# HELP resilience_schedule_entropy"));
+    assert!(text.contains("resilience_phase_transition_risk{program=\"exported\"}"));
+    assert!(
+        text.contains(
+            "resilience_critical_signals_count{program=\"exported\",severity=\"imminent\"}"
+        )
+    );
+    assert!(text.contains("resilience_peclet_number{program=\"exported\"}"));
     for line in text
         .lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
@@ -1081,10 +1098,25 @@ fn promtool_check(exposition: &str) {
         .write_all(exposition.as_bytes())
         .unwrap();
     let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "promtool check metrics failed:\n{}{}",
+    // The integration guide fixes two names that promtool's naming lint dislikes
+    // (`_count` on a gauge, minutes instead of seconds); dashboards depend on them, so only
+    // those two findings are tolerated.
+    const REFERENCE_NAMES: [&str; 2] = [
+        "resilience_critical_signals_count ",
+        "resilience_time_to_saturation_minutes ",
+    ];
+    let text = format!(
+        "{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
+    );
+    let problems: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter(|l| !REFERENCE_NAMES.iter().any(|name| l.starts_with(name)))
+        .collect();
+    assert!(
+        problems.is_empty() && (output.status.success() || text.lines().any(|l| !l.is_empty())),
+        "promtool check metrics failed:\n{text}"
     );
 }

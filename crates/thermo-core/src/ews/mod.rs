@@ -1,0 +1,880 @@
+//! Early-warning engine: rolling indicators of critical slowing down, their trends and
+//! honest significance, and the phase-transition detector built on them.
+//!
+//! Pipeline (see `docs/ews.md`): the series is **detrended** (state = smoothing + residuals),
+//! **indicators** are computed over right-aligned rolling windows of the residuals, the
+//! **Kendall τ-b** of each indicator against time measures its trend, and **surrogate**
+//! series give each τ a p-value `p = (1 + #{τ_null ≥ τ}) / (1 + B)`.
+//!
+//! - [`compute`]: the batch pipeline, O(n) per indicator (O(n log n) for τ);
+//! - [`EwsStream`]: the same indicators updated in O(1) per new sample;
+//! - [`significance`]: surrogate null distributions of τ, parallel and seeded;
+//! - [`detector`]: `PhaseTransitionDetector`, `CriticalPhenomenaMonitor`, the report section
+//!   and the significance-based critical-slowing rule for the entropy monitor.
+
+pub mod detector;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::stats::autocorr::RollingAutocorr;
+use crate::stats::describe::ShapeEstimator;
+use crate::stats::detrend::{gaussian_smooth, ksmooth_sigma, linear_trend, lowess};
+use crate::stats::moments::RollingMoments;
+use crate::stats::surrogate::{
+    Ar1Model, FourierSurrogates, SurrogateMethod, block_bootstrap, default_block_length,
+};
+use crate::stats::{StatsError, check_finite, kendall_tau_b};
+
+/// Error of the early-warning engine on bad input or settings.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EwsError {
+    /// A setting is outside its domain.
+    #[error("invalid {name} {value}: {reason}")]
+    InvalidSetting {
+        /// Setting name.
+        name: &'static str,
+        /// Offending value.
+        value: f64,
+        /// What is required.
+        reason: &'static str,
+    },
+    /// An indicator name is not known.
+    #[error(
+        "unknown indicator {0:?} (known: variance, std, cv, acN, acfN, skew, kurtosis, return_rate, flicker)"
+    )]
+    UnknownIndicator(String),
+    /// Times and values differ in length.
+    #[error("{times} times but {values} values")]
+    LengthMismatch {
+        /// Number of times.
+        times: usize,
+        /// Number of values.
+        values: usize,
+    },
+    /// Times decrease somewhere.
+    #[error("times must be non-decreasing: position {index} goes back in time")]
+    UnsortedTimes {
+        /// First offending position.
+        index: usize,
+    },
+    /// A statistics routine rejected its input (non-finite value, …).
+    #[error(transparent)]
+    Stats(#[from] StatsError),
+}
+
+/// How the trend is removed before the indicators are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Detrend {
+    /// No detrending: residuals = state, smoothing empty.
+    #[default]
+    None,
+    /// Gaussian kernel smoothing, bandwidth as a fraction of the length (≤ 1) or points (> 1),
+    /// ksmooth convention σ = (0.25/0.675)·bandwidth, reflected edges.
+    Gaussian,
+    /// LOWESS on time with span (fraction ≤ 1 or points > 1) and 3 robustness iterations.
+    Lowess,
+    /// Least-squares line on time.
+    Linear,
+    /// First differences: residual_t = x_t − x_{t−1}; the first row has none.
+    Diff,
+}
+
+impl std::str::FromStr for Detrend {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "none" => Ok(Self::None),
+            "gaussian" => Ok(Self::Gaussian),
+            "lowess" | "loess" => Ok(Self::Lowess),
+            "linear" => Ok(Self::Linear),
+            "diff" | "first-diff" => Ok(Self::Diff),
+            other => Err(format!(
+                "unknown detrending {other:?} (expected none, gaussian, lowess, linear, diff)"
+            )),
+        }
+    }
+}
+
+/// Numeric conventions: ours, or ewstools 2.1's where they differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Convention {
+    /// Native: `cv` = std/mean of the raw state in the window.
+    #[default]
+    Native,
+    /// ewstools 2.1: `cv` = std of the residuals / mean of the state.
+    Ewstools,
+}
+
+impl std::str::FromStr for Convention {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "native" => Ok(Self::Native),
+            "ewstools" => Ok(Self::Ewstools),
+            other => Err(format!(
+                "unknown convention {other:?} (expected native or ewstools)"
+            )),
+        }
+    }
+}
+
+/// One rolling early-warning indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Indicator {
+    /// Sample variance (ddof = 1) of the residuals, units².
+    Variance,
+    /// Sample standard deviation of the residuals, units.
+    Std,
+    /// Coefficient of variation (dimensionless), see [`Convention`].
+    Cv,
+    /// Lag-k Pearson autocorrelation of the residuals (pandas `autocorr`).
+    Ac(usize),
+    /// Lag-k common-mean autocorrelation of the residuals (R `acf`).
+    Acf(usize),
+    /// Bias-adjusted sample skewness G₁ of the residuals.
+    Skew,
+    /// Bias-adjusted excess kurtosis G₂ of the residuals.
+    Kurtosis,
+    /// Recovery rate 1 − ac1 (dimensionless, per sample): falls towards 0 as recovery slows.
+    ReturnRate,
+    /// Sarle's bimodality coefficient (G₁² + 1)/(G₂ + 3(n−1)²/((n−2)(n−3))) of the residuals:
+    /// 1/3 for Gaussian noise, 5/9 for a uniform law, above 5/9 when the window flickers
+    /// between two states.
+    Flicker,
+}
+
+impl Indicator {
+    /// The column name: `variance`, `std`, `cv`, `acN`, `acfN`, `skew`, `kurtosis`,
+    /// `return_rate`, `flicker`.
+    pub fn name(&self) -> String {
+        match self {
+            Self::Variance => "variance".into(),
+            Self::Std => "std".into(),
+            Self::Cv => "cv".into(),
+            Self::Ac(k) => format!("ac{k}"),
+            Self::Acf(k) => format!("acf{k}"),
+            Self::Skew => "skew".into(),
+            Self::Kurtosis => "kurtosis".into(),
+            Self::ReturnRate => "return_rate".into(),
+            Self::Flicker => "flicker".into(),
+        }
+    }
+
+    /// Parses a name; bare `ac`/`acf` take `default_lag`.
+    pub fn parse(name: &str, default_lag: usize) -> Result<Self, EwsError> {
+        let lag = |digits: &str| -> Result<usize, EwsError> {
+            if digits.is_empty() {
+                return Ok(default_lag);
+            }
+            digits
+                .parse::<usize>()
+                .ok()
+                .filter(|&k| k >= 1)
+                .ok_or_else(|| EwsError::UnknownIndicator(name.to_string()))
+        };
+        match name.trim() {
+            "variance" | "var" => Ok(Self::Variance),
+            "std" => Ok(Self::Std),
+            "cv" => Ok(Self::Cv),
+            "skew" => Ok(Self::Skew),
+            "kurtosis" | "kurt" => Ok(Self::Kurtosis),
+            "return_rate" => Ok(Self::ReturnRate),
+            "flicker" => Ok(Self::Flicker),
+            s if s.starts_with("acf") => Ok(Self::Acf(lag(&s[3..])?)),
+            s if s.starts_with("ac") => Ok(Self::Ac(lag(&s[2..])?)),
+            _ => Err(EwsError::UnknownIndicator(name.to_string())),
+        }
+    }
+
+    /// Every indicator, autocorrelations at `lag`.
+    pub fn all(lag: usize) -> Vec<Self> {
+        vec![
+            Self::Variance,
+            Self::Std,
+            Self::Cv,
+            Self::Ac(lag),
+            Self::Acf(lag),
+            Self::Skew,
+            Self::Kurtosis,
+            Self::ReturnRate,
+            Self::Flicker,
+        ]
+    }
+}
+
+/// Settings of the early-warning pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EwsConfig {
+    /// Rolling window: a fraction of the series length if ≤ 1 (rounded down, as ewstools),
+    /// else a whole number of points. Default 0.25.
+    pub window: f64,
+    /// Detrending method (default none).
+    pub detrend: Detrend,
+    /// Gaussian bandwidth: fraction of the length (≤ 1) or points (> 1). Default 0.2.
+    pub bandwidth: f64,
+    /// LOWESS span: fraction of the length (≤ 1) or points (> 1). Default 0.2.
+    pub span: f64,
+    /// Indicators to compute, in output order (default: all, lag 1).
+    pub indicators: Vec<Indicator>,
+    /// Numeric convention (default native).
+    pub convention: Convention,
+}
+
+impl Default for EwsConfig {
+    fn default() -> Self {
+        Self {
+            window: 0.25,
+            detrend: Detrend::None,
+            bandwidth: 0.2,
+            span: 0.2,
+            indicators: Indicator::all(1),
+            convention: Convention::Native,
+        }
+    }
+}
+
+/// Window length in points for `window` over `n` points (see [`EwsConfig::window`]).
+pub fn window_points(window: f64, n: usize) -> Result<usize, EwsError> {
+    if !(window.is_finite() && window > 0.0) {
+        return Err(EwsError::InvalidSetting {
+            name: "window",
+            value: window,
+            reason: "must be > 0 (a fraction ≤ 1 or a number of points)",
+        });
+    }
+    if window <= 1.0 {
+        Ok((window * n as f64) as usize)
+    } else if window.fract() == 0.0 {
+        Ok(window as usize)
+    } else {
+        Err(EwsError::InvalidSetting {
+            name: "window",
+            value: window,
+            reason: "a window above 1 is a number of points and must be whole",
+        })
+    }
+}
+
+/// Detrending result: smoothing and residuals, `None` where undefined (first row of `diff`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detrended {
+    /// Trend estimate (units of the series); all `None` for `Detrend::None`.
+    pub smoothing: Vec<Option<f64>>,
+    /// state − smoothing (units of the series).
+    pub residuals: Vec<Option<f64>>,
+}
+
+/// Detrends `values` observed at `times` (see [`Detrend`]).
+pub fn detrend(
+    times: &[f64],
+    values: &[f64],
+    method: Detrend,
+    bandwidth: f64,
+    span: f64,
+) -> Result<Detrended, EwsError> {
+    let n = values.len();
+    let fraction_or_points = |x: f64, name: &'static str| -> Result<f64, EwsError> {
+        if !(x.is_finite() && x > 0.0) {
+            return Err(EwsError::InvalidSetting {
+                name,
+                value: x,
+                reason: "must be > 0 (a fraction ≤ 1 or a number of points)",
+            });
+        }
+        Ok(if x <= 1.0 { x * n as f64 } else { x })
+    };
+    let smooth: Vec<Option<f64>> = match method {
+        Detrend::None => vec![None; n],
+        Detrend::Gaussian => {
+            let bw = fraction_or_points(bandwidth, "bandwidth")?;
+            gaussian_smooth(values, ksmooth_sigma(bw))?
+                .into_iter()
+                .map(Some)
+                .collect()
+        }
+        Detrend::Lowess => {
+            let points = fraction_or_points(span, "span")?;
+            let frac = if span <= 1.0 {
+                span
+            } else {
+                points / n.max(1) as f64
+            };
+            if frac > 1.0 {
+                return Err(EwsError::InvalidSetting {
+                    name: "span",
+                    value: span,
+                    reason: "cannot exceed the series length",
+                });
+            }
+            lowess(times, values, frac)?.into_iter().map(Some).collect()
+        }
+        Detrend::Linear => match linear_trend(times, values) {
+            Some(t) => t.into_iter().map(Some).collect(),
+            None => values.iter().map(|&v| Some(v)).collect(),
+        },
+        Detrend::Diff => (0..n).map(|i| (i > 0).then(|| values[i - 1])).collect(),
+    };
+    let residuals = match method {
+        Detrend::None => values.iter().map(|&v| Some(v)).collect(),
+        _ => values
+            .iter()
+            .zip(&smooth)
+            .map(|(v, s)| s.map(|s| v - s))
+            .collect(),
+    };
+    Ok(Detrended {
+        smoothing: smooth,
+        residuals,
+    })
+}
+
+/// Rolling indicators updated in O(1) per sample (amortised; Kendall τ is not included).
+///
+/// Feed `(state, residual)` pairs with [`EwsStream::push`]; each call returns the indicator
+/// values of the window ending at that sample, `None` until the window is full or where an
+/// indicator is undefined (constant window, zero mean for `cv`).
+#[derive(Debug, Clone)]
+pub struct EwsStream {
+    window: usize,
+    indicators: Vec<Indicator>,
+    convention: Convention,
+    residual: RollingMoments,
+    state: RollingMoments,
+    lags: Vec<RollingAutocorr>,
+    seen: usize,
+}
+
+impl EwsStream {
+    /// A stream with a window of `window` (≥ 2) points.
+    pub fn new(
+        window: usize,
+        indicators: &[Indicator],
+        convention: Convention,
+    ) -> Result<Self, EwsError> {
+        if window < 2 {
+            return Err(EwsError::InvalidSetting {
+                name: "window",
+                value: window as f64,
+                reason: "needs at least 2 points",
+            });
+        }
+        let mut lags: Vec<usize> = indicators
+            .iter()
+            .filter_map(|i| match i {
+                Indicator::Ac(k) | Indicator::Acf(k) => Some(*k),
+                Indicator::ReturnRate => Some(1),
+                _ => None,
+            })
+            .collect();
+        lags.sort_unstable();
+        lags.dedup();
+        Ok(Self {
+            window,
+            indicators: indicators.to_vec(),
+            convention,
+            residual: RollingMoments::new(window),
+            state: RollingMoments::new(window),
+            lags: lags
+                .into_iter()
+                .map(|k| RollingAutocorr::new(window, k))
+                .collect(),
+            seen: 0,
+        })
+    }
+
+    /// The indicators, in output order.
+    pub fn indicators(&self) -> &[Indicator] {
+        &self.indicators
+    }
+
+    /// Adds one sample and returns the indicators of the window ending at it.
+    pub fn push(&mut self, state: f64, residual: f64) -> Vec<Option<f64>> {
+        let mut out = Vec::with_capacity(self.indicators.len());
+        self.push_into(state, residual, &mut out);
+        out
+    }
+
+    /// As [`EwsStream::push`], writing into `out` (cleared first) to avoid allocation.
+    pub fn push_into(&mut self, state: f64, residual: f64, out: &mut Vec<Option<f64>>) {
+        self.residual.push(residual);
+        if self.needs_state() {
+            self.state.push(state);
+        }
+        for l in &mut self.lags {
+            l.push(residual);
+        }
+        self.seen += 1;
+        out.clear();
+        let full = self.seen >= self.window;
+        for &ind in &self.indicators {
+            out.push(if full { self.value(ind) } else { None });
+        }
+    }
+
+    fn needs_state(&self) -> bool {
+        self.indicators.contains(&Indicator::Cv)
+    }
+
+    fn lag(&self, k: usize) -> Option<&RollingAutocorr> {
+        self.lags.iter().find(|l| l.lag() == k)
+    }
+
+    fn value(&self, ind: Indicator) -> Option<f64> {
+        match ind {
+            Indicator::Variance => self.residual.variance(1),
+            Indicator::Std => self.residual.variance(1).map(f64::sqrt),
+            Indicator::Cv => {
+                let mean = self.state.mean()?;
+                let sd = match self.convention {
+                    Convention::Native => self.state.variance(1)?.sqrt(),
+                    Convention::Ewstools => self.residual.variance(1)?.sqrt(),
+                };
+                (mean != 0.0).then(|| sd / mean)
+            }
+            Indicator::Ac(k) => self.lag(k)?.pearson(),
+            Indicator::Acf(k) => self.lag(k)?.acf(),
+            Indicator::Skew => self.residual.skewness(ShapeEstimator::Adjusted),
+            Indicator::Kurtosis => self.residual.kurtosis_excess(ShapeEstimator::Adjusted),
+            Indicator::ReturnRate => self.lag(1)?.pearson().map(|r| 1.0 - r),
+            Indicator::Flicker => {
+                let g1 = self.residual.skewness(ShapeEstimator::Adjusted)?;
+                let g2 = self.residual.kurtosis_excess(ShapeEstimator::Adjusted)?;
+                let n = self.residual.len() as f64;
+                let den = g2 + 3.0 * (n - 1.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0));
+                (den > 0.0).then(|| (g1 * g1 + 1.0) / den)
+            }
+        }
+    }
+}
+
+/// The batch result of [`compute`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct EwsSeries {
+    /// Sample times (numbers; hours since the epoch for date-times).
+    pub times: Vec<f64>,
+    /// Observed values.
+    pub state: Vec<f64>,
+    /// Trend and residuals.
+    pub detrended: Detrended,
+    /// Window length used, points.
+    pub window: usize,
+    /// Indicators in order, each with one value per row (`None` = undefined).
+    pub indicators: Vec<(Indicator, Vec<Option<f64>>)>,
+}
+
+impl EwsSeries {
+    /// Kendall τ-b of each indicator against time over the rows where it is defined
+    /// (`None` when fewer than 2 rows or a constant indicator).
+    pub fn kendall_tau(&self) -> Vec<(Indicator, Option<f64>)> {
+        self.indicators
+            .iter()
+            .map(|(ind, col)| (*ind, tau_of(&self.times, col)))
+            .collect()
+    }
+}
+
+fn tau_of(times: &[f64], col: &[Option<f64>]) -> Option<f64> {
+    let (t, v): (Vec<f64>, Vec<f64>) = times
+        .iter()
+        .zip(col)
+        .filter_map(|(&t, v)| v.map(|v| (t, v)))
+        .unzip();
+    kendall_tau_b(&t, &v)
+}
+
+fn validate(times: &[f64], values: &[f64]) -> Result<(), EwsError> {
+    if times.len() != values.len() {
+        return Err(EwsError::LengthMismatch {
+            times: times.len(),
+            values: values.len(),
+        });
+    }
+    check_finite("values", values)?;
+    check_finite("times", times)?;
+    if let Some(i) = times.windows(2).position(|w| w[1] < w[0]) {
+        return Err(EwsError::UnsortedTimes { index: i + 1 });
+    }
+    Ok(())
+}
+
+/// Runs the pipeline: detrend, then every configured indicator over rolling windows.
+/// O(n) per indicator plus the detrending (O(n log n) Gaussian, O(n·span·n) LOWESS).
+pub fn compute(times: &[f64], values: &[f64], config: &EwsConfig) -> Result<EwsSeries, EwsError> {
+    validate(times, values)?;
+    let window = window_points(config.window, values.len())?;
+    let detrended = detrend(times, values, config.detrend, config.bandwidth, config.span)?;
+    let indicators = rolling_columns(
+        values,
+        &detrended,
+        window,
+        &config.indicators,
+        config.convention,
+    )?;
+    Ok(EwsSeries {
+        times: times.to_vec(),
+        state: values.to_vec(),
+        detrended,
+        window,
+        indicators,
+    })
+}
+
+/// Rolling indicator columns over the rows with a residual.
+fn rolling_columns(
+    state: &[f64],
+    detrended: &Detrended,
+    window: usize,
+    indicators: &[Indicator],
+    convention: Convention,
+) -> Result<Vec<(Indicator, Vec<Option<f64>>)>, EwsError> {
+    let n = state.len();
+    let mut cols: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(n); indicators.len()];
+    let mut stream = EwsStream::new(window.max(2), indicators, convention)?;
+    let too_short = window < 2;
+    let mut buf = Vec::with_capacity(indicators.len());
+    for (i, r) in detrended.residuals.iter().enumerate() {
+        match r {
+            Some(r) if !too_short => {
+                stream.push_into(state[i], *r, &mut buf);
+                for (c, v) in cols.iter_mut().zip(&buf) {
+                    c.push(*v);
+                }
+            }
+            _ => cols.iter_mut().for_each(|c| c.push(None)),
+        }
+    }
+    Ok(indicators.iter().copied().zip(cols).collect())
+}
+
+/// Settings of the surrogate significance test.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SignificanceConfig {
+    /// Number of surrogates B (default 999; p can go down to 1/(B+1)).
+    pub surrogates: usize,
+    /// Seed of the ChaCha8 generator; surrogate i uses stream i (default 42).
+    pub seed: u64,
+    /// Null model (default AR(1) fitted to the residuals).
+    pub method: SurrogateMethod,
+    /// Block length of the block bootstrap, points (default ⌈√n⌉).
+    pub block_length: Option<usize>,
+}
+
+impl Default for SignificanceConfig {
+    fn default() -> Self {
+        Self {
+            surrogates: 999,
+            seed: 42,
+            method: SurrogateMethod::Ar1,
+            block_length: None,
+        }
+    }
+}
+
+/// The surrogate null distribution of each indicator's Kendall τ.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NullDistribution {
+    /// Per indicator (same order as the series): observed τ and the defined null τ values.
+    pub indicators: Vec<(Indicator, Option<f64>, Vec<f64>)>,
+}
+
+impl NullDistribution {
+    /// One-sided p-value for a rising trend of indicator `i`:
+    /// (1 + #{τ_null ≥ τ_obs}) / (1 + B_defined); `None` when τ_obs is undefined.
+    pub fn p_upper(&self, i: usize) -> Option<f64> {
+        let (_, obs, null) = &self.indicators[i];
+        let obs = (*obs)?;
+        let ge = null.iter().filter(|&&t| t >= obs).count();
+        Some((1 + ge) as f64 / (1 + null.len()) as f64)
+    }
+
+    /// One-sided p-value for a falling trend: (1 + #{τ_null ≤ τ_obs}) / (1 + B_defined).
+    pub fn p_lower(&self, i: usize) -> Option<f64> {
+        let (_, obs, null) = &self.indicators[i];
+        let obs = (*obs)?;
+        let le = null.iter().filter(|&&t| t <= obs).count();
+        Some((1 + le) as f64 / (1 + null.len()) as f64)
+    }
+
+    /// Two-sided p-value: (1 + #{|τ_null| ≥ |τ_obs|}) / (1 + B_defined).
+    pub fn p_two_sided(&self, i: usize) -> Option<f64> {
+        let (_, obs, null) = &self.indicators[i];
+        let obs = (*obs)?.abs();
+        let ge = null.iter().filter(|&&t| t.abs() >= obs).count();
+        Some((1 + ge) as f64 / (1 + null.len()) as f64)
+    }
+
+    /// One-sided upper p-values by indicator, in order.
+    pub fn p_values(&self) -> Vec<(Indicator, Option<f64>)> {
+        (0..self.indicators.len())
+            .map(|i| (self.indicators[i].0, self.p_upper(i)))
+            .collect()
+    }
+}
+
+/// Surrogate null distributions of the Kendall τ of every indicator of `series`.
+///
+/// Surrogates replace the residuals (the trend, if any, is kept as the smoothing), the
+/// indicators and τ are recomputed exactly as for the observation. Surrogates run in
+/// parallel (rayon); surrogate i draws from `ChaCha8Rng::seed_from_u64(seed)` on stream i,
+/// so results do not depend on the thread count. Returns `None` when the residuals cannot
+/// carry a null model (fewer than 3 defined, or constant).
+pub fn significance(
+    series: &EwsSeries,
+    config: &EwsConfig,
+    sig: &SignificanceConfig,
+) -> Result<Option<NullDistribution>, EwsError> {
+    let rows: Vec<usize> = (0..series.state.len())
+        .filter(|&i| series.detrended.residuals[i].is_some())
+        .collect();
+    let residuals: Vec<f64> = rows
+        .iter()
+        .filter_map(|&i| series.detrended.residuals[i])
+        .collect();
+    let trend: Vec<f64> = rows
+        .iter()
+        .map(|&i| series.detrended.smoothing[i].unwrap_or(0.0))
+        .collect();
+    let has_trend = config.detrend != Detrend::None;
+    let times: Vec<f64> = rows.iter().map(|&i| series.times[i]).collect();
+    let observed = series.kendall_tau();
+    let generator = match Generator::new(&residuals, sig)? {
+        Some(g) => g,
+        None => return Ok(None),
+    };
+    let indicators = &config.indicators;
+    let window = series.window;
+    let nulls: Vec<Vec<Option<f64>>> = (0..sig.surrogates)
+        .into_par_iter()
+        .map(|i| {
+            let mut rng = ChaCha8Rng::seed_from_u64(sig.seed);
+            rng.set_stream(i as u64);
+            let r = generator.generate(&mut rng);
+            let state: Vec<f64> = if has_trend {
+                r.iter().zip(&trend).map(|(a, b)| a + b).collect()
+            } else {
+                r.clone()
+            };
+            surrogate_taus(&times, &state, &r, window, indicators, config.convention)
+        })
+        .collect();
+    let indicators = observed
+        .into_iter()
+        .enumerate()
+        .map(|(j, (ind, tau))| {
+            let null = nulls.iter().filter_map(|row| row[j]).collect();
+            (ind, tau, null)
+        })
+        .collect();
+    Ok(Some(NullDistribution { indicators }))
+}
+
+fn surrogate_taus(
+    times: &[f64],
+    state: &[f64],
+    residuals: &[f64],
+    window: usize,
+    indicators: &[Indicator],
+    convention: Convention,
+) -> Vec<Option<f64>> {
+    if window < 2 {
+        return vec![None; indicators.len()];
+    }
+    let Ok(mut stream) = EwsStream::new(window, indicators, convention) else {
+        return vec![None; indicators.len()];
+    };
+    let mut cols: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); indicators.len()];
+    let mut buf = Vec::with_capacity(indicators.len());
+    for i in 0..residuals.len() {
+        stream.push_into(state[i], residuals[i], &mut buf);
+        for (c, v) in cols.iter_mut().zip(&buf) {
+            if let Some(v) = v {
+                c.0.push(times[i]);
+                c.1.push(*v);
+            }
+        }
+    }
+    cols.iter().map(|(t, v)| kendall_tau_b(t, v)).collect()
+}
+
+/// A fitted null model ready to draw surrogates of one residual series.
+#[derive(Debug)]
+enum Generator {
+    Ar1(Ar1Model, usize),
+    Fourier(FourierSurrogates),
+    Block(Vec<f64>, usize),
+}
+
+impl Generator {
+    fn new(residuals: &[f64], sig: &SignificanceConfig) -> Result<Option<Self>, EwsError> {
+        if residuals.len() < 3 || residuals.windows(2).all(|w| w[0] == w[1]) {
+            return Ok(None);
+        }
+        Ok(match sig.method {
+            SurrogateMethod::Ar1 => Ar1Model::fit(residuals).map(|m| Self::Ar1(m, residuals.len())),
+            SurrogateMethod::Fourier => Some(Self::Fourier(FourierSurrogates::new(residuals)?)),
+            SurrogateMethod::BlockBootstrap => Some(Self::Block(
+                residuals.to_vec(),
+                sig.block_length
+                    .unwrap_or_else(|| default_block_length(residuals.len())),
+            )),
+        })
+    }
+
+    fn generate(&self, rng: &mut ChaCha8Rng) -> Vec<f64> {
+        match self {
+            Self::Ar1(m, n) => m.generate(*n, rng),
+            Self::Fourier(f) => f.generate(rng),
+            Self::Block(v, l) => block_bootstrap(v, *l, rng),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::{acf, pearson_autocorr, variance};
+    use approx::assert_relative_eq;
+
+    fn ramp_noise(n: usize) -> (Vec<f64>, Vec<f64>) {
+        let t: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let x: Vec<f64> = t
+            .iter()
+            .map(|&i| (i * 0.7).sin() * (1.0 + i / 50.0) + 0.01 * i)
+            .collect();
+        (t, x)
+    }
+
+    #[test]
+    fn window_rules() {
+        assert_eq!(window_points(0.25, 201).unwrap(), 50);
+        assert_eq!(window_points(30.0, 10).unwrap(), 30);
+        assert!(window_points(30.5, 10).is_err());
+        assert!(window_points(0.0, 10).is_err());
+    }
+
+    #[test]
+    fn batch_indicators_equal_direct_window_statistics() {
+        let (t, x) = ramp_noise(120);
+        let cfg = EwsConfig {
+            window: 30.0,
+            ..EwsConfig::default()
+        };
+        let s = compute(&t, &x, &cfg).unwrap();
+        let col = |name: &str| {
+            s.indicators
+                .iter()
+                .find(|(i, _)| i.name() == name)
+                .unwrap()
+                .1
+                .clone()
+        };
+        let (var, ac1, acf1) = (col("variance"), col("ac1"), col("acf1"));
+        assert!(var[..29].iter().all(Option::is_none));
+        for i in 29..120 {
+            let w = &x[i - 29..=i];
+            assert_relative_eq!(
+                var[i].unwrap(),
+                variance(w, 1).unwrap(),
+                max_relative = 1e-10
+            );
+            assert_relative_eq!(
+                ac1[i].unwrap(),
+                pearson_autocorr(w, 1).unwrap(),
+                max_relative = 1e-9
+            );
+            assert_relative_eq!(acf1[i].unwrap(), acf(w, 1).unwrap(), max_relative = 1e-9);
+        }
+        let rr = col("return_rate");
+        assert_relative_eq!(rr[100].unwrap(), 1.0 - ac1[100].unwrap());
+        let tau = s.kendall_tau();
+        assert!(tau[0].1.unwrap() > 0.5, "variance grows: {tau:?}");
+    }
+
+    #[test]
+    fn constant_windows_are_undefined_not_nan() {
+        let t: Vec<f64> = (0..40).map(f64::from).collect();
+        let mut x = vec![3.0; 40];
+        x[5] = 4.0;
+        let s = compute(
+            &t,
+            &x,
+            &EwsConfig {
+                window: 10.0,
+                ..EwsConfig::default()
+            },
+        )
+        .unwrap();
+        for (ind, col) in &s.indicators {
+            for v in col.iter().flatten() {
+                assert!(v.is_finite(), "{ind:?}");
+            }
+            match ind {
+                Indicator::Variance | Indicator::Std => assert_eq!(col[39], Some(0.0)),
+                Indicator::Cv => assert_eq!(col[39], Some(0.0)),
+                _ => assert_eq!(col[39], None, "{ind:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn diff_detrending_drops_the_first_row() {
+        let (t, x) = ramp_noise(50);
+        let s = compute(
+            &t,
+            &x,
+            &EwsConfig {
+                detrend: Detrend::Diff,
+                window: 10.0,
+                ..EwsConfig::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(s.detrended.residuals[0], None);
+        assert_relative_eq!(s.detrended.residuals[3].unwrap(), x[3] - x[2]);
+        assert!(s.indicators[0].1[9].is_none());
+        assert!(s.indicators[0].1[10].is_some());
+    }
+
+    #[test]
+    fn bad_input_is_rejected() {
+        assert!(matches!(
+            compute(&[0.0, 1.0], &[1.0], &EwsConfig::default()),
+            Err(EwsError::LengthMismatch { .. })
+        ));
+        assert!(compute(&[0.0, 1.0], &[1.0, f64::NAN], &EwsConfig::default()).is_err());
+        assert!(matches!(
+            compute(&[1.0, 0.0], &[1.0, 2.0], &EwsConfig::default()),
+            Err(EwsError::UnsortedTimes { index: 1 })
+        ));
+        assert!(Indicator::parse("acx", 1).is_err());
+        assert_eq!(Indicator::parse("ac", 3).unwrap(), Indicator::Ac(3));
+        assert_eq!(Indicator::parse("acf2", 1).unwrap(), Indicator::Acf(2));
+    }
+
+    #[test]
+    fn significance_is_deterministic_and_finds_a_real_trend() {
+        let (t, x) = ramp_noise(200);
+        let cfg = EwsConfig {
+            window: 0.5,
+            indicators: vec![Indicator::Variance, Indicator::Ac(1)],
+            ..EwsConfig::default()
+        };
+        let s = compute(&t, &x, &cfg).unwrap();
+        let sig = SignificanceConfig {
+            surrogates: 99,
+            ..SignificanceConfig::default()
+        };
+        let a = significance(&s, &cfg, &sig).unwrap().unwrap();
+        let b = significance(&s, &cfg, &sig).unwrap().unwrap();
+        assert_eq!(a, b);
+        let p = a.p_upper(0).unwrap();
+        assert!(p <= 0.05, "variance trend should be significant, p = {p}");
+        assert!((0.01..=1.0).contains(&a.p_upper(1).unwrap()));
+    }
+}

@@ -1,0 +1,269 @@
+//! Compensated sums and rolling moments with O(1) updates.
+//!
+//! [`RollingMoments`] keeps Neumaier-compensated power sums Σ(x − c)^k, k = 1..4, of the
+//! values in a fixed-length window about a shift `c`. Adding or removing a value costs O(1).
+//! When the window mean drifts far from `c` (relative to the window's spread) the sums are
+//! rebuilt about the current mean; this happens at most once per half window, so the
+//! amortised cost stays O(1) while the cancellation error stays near machine precision.
+
+use std::collections::VecDeque;
+
+use super::describe::{ShapeEstimator, shape_kurt, shape_skew};
+
+/// Neumaier (improved Kahan) compensated sum: error O(ε) independent of the length.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct NeumaierSum {
+    sum: f64,
+    compensation: f64,
+}
+
+impl NeumaierSum {
+    /// Adds `x` (use a negative value to remove one).
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        if self.sum.abs() >= x.abs() {
+            self.compensation += (self.sum - t) + x;
+        } else {
+            self.compensation += (x - t) + self.sum;
+        }
+        self.sum = t;
+    }
+
+    /// The compensated total.
+    #[inline]
+    pub fn value(&self) -> f64 {
+        self.sum + self.compensation
+    }
+}
+
+/// Power sums Σd, Σd², Σd³, Σd⁴ of shifted values d = x − c.
+#[derive(Debug, Clone, Copy, Default)]
+struct PowerSums {
+    s: [NeumaierSum; 4],
+}
+
+impl PowerSums {
+    #[inline]
+    fn add(&mut self, d: f64, sign: f64) {
+        let d2 = d * d;
+        self.s[0].add(sign * d);
+        self.s[1].add(sign * d2);
+        self.s[2].add(sign * d2 * d);
+        self.s[3].add(sign * d2 * d2);
+    }
+}
+
+/// Moments of the values currently in a fixed-length window, updated in O(1) per value.
+#[derive(Debug, Clone)]
+pub struct RollingMoments {
+    capacity: usize,
+    window: VecDeque<f64>,
+    shift: f64,
+    sums: PowerSums,
+    run: usize,
+    since_anchor: usize,
+}
+
+/// Relative size below which a computed spread is indistinguishable from rounding.
+pub(crate) const ROUNDING_FLOOR: f64 = 64.0 * f64::EPSILON;
+
+impl RollingMoments {
+    /// An empty window holding at most `capacity` (≥ 1) values.
+    pub fn new(capacity: usize) -> Self {
+        let capacity = capacity.max(1);
+        Self {
+            capacity,
+            window: VecDeque::with_capacity(capacity + 1),
+            shift: 0.0,
+            sums: PowerSums::default(),
+            run: 0,
+            since_anchor: 0,
+        }
+    }
+
+    /// Appends `x`, evicting the oldest value when the window is full. O(1) amortised.
+    pub fn push(&mut self, x: f64) {
+        if self.window.is_empty() {
+            self.shift = x;
+        }
+        if self.window.len() == self.capacity
+            && let Some(old) = self.window.pop_front()
+        {
+            self.sums.add(old - self.shift, -1.0);
+        }
+        self.run = if self.window.back() == Some(&x) {
+            self.run + 1
+        } else {
+            1
+        };
+        self.window.push_back(x);
+        self.sums.add(x - self.shift, 1.0);
+        self.since_anchor += 1;
+        self.maybe_reanchor();
+    }
+
+    fn maybe_reanchor(&mut self) {
+        if self.since_anchor < (self.capacity / 2).max(1) {
+            return;
+        }
+        let n = self.window.len() as f64;
+        let drift = self.sums.s[0].value() / n;
+        let spread = (self.sums.s[1].value() / n - drift * drift).max(0.0);
+        if drift * drift > 64.0 * spread {
+            self.shift += drift;
+            self.sums = PowerSums::default();
+            for &x in &self.window {
+                self.sums.add(x - self.shift, 1.0);
+            }
+            self.since_anchor = 0;
+        }
+    }
+
+    /// Values held.
+    pub fn len(&self) -> usize {
+        self.window.len()
+    }
+
+    /// Whether no value is held.
+    pub fn is_empty(&self) -> bool {
+        self.window.is_empty()
+    }
+
+    /// Whether the window holds `capacity` values.
+    pub fn is_full(&self) -> bool {
+        self.window.len() == self.capacity
+    }
+
+    /// Whether all values held are identical (true for an empty window).
+    pub fn is_constant(&self) -> bool {
+        self.run >= self.window.len()
+    }
+
+    /// The values held, oldest first.
+    pub fn values(&self) -> impl ExactSizeIterator<Item = &f64> {
+        self.window.iter()
+    }
+
+    /// Mean of the window; `None` when empty.
+    pub fn mean(&self) -> Option<f64> {
+        (!self.is_empty()).then(|| self.shift + self.sums.s[0].value() / self.len() as f64)
+    }
+
+    /// Central sums (M2, M3, M4) = Σ(x − x̄)^k; exact zeros for a constant window.
+    pub fn central_sums(&self) -> (f64, f64, f64) {
+        if self.is_constant() {
+            return (0.0, 0.0, 0.0);
+        }
+        let n = self.len() as f64;
+        let s1 = self.sums.s[0].value();
+        let s2 = self.sums.s[1].value();
+        let s3 = self.sums.s[2].value();
+        let s4 = self.sums.s[3].value();
+        let a = s1 / n;
+        let m2 = (s2 - s1 * a).max(0.0);
+        let m3 = s3 - 3.0 * a * s2 + 2.0 * a * a * s1;
+        let m4 = s4 - 4.0 * a * s3 + 6.0 * a * a * s2 - 3.0 * a * a * a * s1;
+        // A spread at rounding level of the raw sums is a constant window in disguise.
+        if m2 <= ROUNDING_FLOOR * s2 {
+            return (0.0, 0.0, 0.0);
+        }
+        (m2, m3, m4.max(0.0))
+    }
+
+    /// Variance with `ddof` (0 population, 1 sample); `None` when n ≤ ddof.
+    /// A constant window has variance exactly 0.
+    pub fn variance(&self, ddof: usize) -> Option<f64> {
+        let n = self.len();
+        (n > ddof).then(|| self.central_sums().0 / (n - ddof) as f64)
+    }
+
+    /// Skewness of the window (see [`super::describe::skewness`]); `None` when constant.
+    pub fn skewness(&self, estimator: ShapeEstimator) -> Option<f64> {
+        let (m2, m3, _) = self.central_sums();
+        shape_skew(self.len() as f64, m2, m3, estimator, m2 == 0.0)
+    }
+
+    /// Excess kurtosis of the window; `None` when constant.
+    pub fn kurtosis_excess(&self, estimator: ShapeEstimator) -> Option<f64> {
+        let (m2, _, m4) = self.central_sums();
+        shape_kurt(self.len() as f64, m2, m4, estimator, m2 == 0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::describe::{kurtosis_excess, skewness, variance};
+    use approx::assert_relative_eq;
+    use proptest::prelude::*;
+
+    #[test]
+    fn neumaier_recovers_lost_digits() {
+        let mut s = NeumaierSum::default();
+        for x in [1.0, 1e100, 1.0, -1e100] {
+            s.add(x);
+        }
+        assert_eq!(s.value(), 2.0);
+    }
+
+    #[test]
+    fn constant_window_has_zero_variance_and_no_shape() {
+        let mut r = RollingMoments::new(4);
+        for x in [1.0, 5.0, 5.0, 5.0, 5.0] {
+            r.push(x);
+        }
+        assert!(r.is_constant());
+        assert_eq!(r.variance(1), Some(0.0));
+        assert_eq!(r.skewness(ShapeEstimator::Adjusted), None);
+        r.push(6.0);
+        assert!(!r.is_constant());
+        assert!(r.variance(1).unwrap() > 0.0);
+    }
+
+    proptest! {
+        #[test]
+        fn rolling_equals_two_pass(
+            xs in prop::collection::vec(-1e3f64..1e3, 5..200),
+            offset in -1e6f64..1e6,
+            w in 4usize..40,
+        ) {
+            let mut r = RollingMoments::new(w);
+            for (i, &x) in xs.iter().enumerate() {
+                r.push(x + offset + i as f64 * 10.0);
+                let lo = (i + 1).saturating_sub(w);
+                let win: Vec<f64> = (lo..=i).map(|j| xs[j] + offset + j as f64 * 10.0).collect();
+                let v = variance(&win, 1);
+                match (r.variance(1), v) {
+                    (Some(a), Some(b)) => prop_assert!((a - b).abs() <= 1e-9 * b.abs().max(1e-6)),
+                    (a, b) => prop_assert_eq!(a.is_some(), b.is_some()),
+                }
+                if let (Some(a), Some(b)) = (
+                    r.skewness(ShapeEstimator::Adjusted),
+                    skewness(&win, ShapeEstimator::Adjusted),
+                ) {
+                    prop_assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0));
+                }
+                if let (Some(a), Some(b)) = (
+                    r.kurtosis_excess(ShapeEstimator::Adjusted),
+                    kurtosis_excess(&win, ShapeEstimator::Adjusted),
+                ) {
+                    prop_assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn mean_follows_the_window() {
+        let mut r = RollingMoments::new(3);
+        for x in [1.0, 2.0, 3.0, 10.0] {
+            r.push(x);
+        }
+        assert_relative_eq!(r.mean().unwrap(), 5.0);
+        assert_eq!(
+            r.values().copied().collect::<Vec<_>>(),
+            vec![2.0, 3.0, 10.0]
+        );
+    }
+}
