@@ -136,6 +136,7 @@ pub fn render_table(report: &AnalysisReport) -> String {
     render_utilization_and_transport(&mut out, report);
     render_phase_transition(&mut out, report);
     push_contingency_section(&mut out, report);
+    push_statmech_tables(&mut out, report);
     out
 }
 
@@ -369,4 +370,132 @@ fn push_contingency_section(out: &mut String, report: &AnalysisReport) {
         ("pairs with joint-only breaks", c.n2.len().to_string()),
     ];
     push_rows(out, &rows);
+}
+/// Free energy, landscape, fluctuation, dissipative and Maxwell sections.
+fn push_statmech_tables(out: &mut String, report: &AnalysisReport) {
+    let num = |v: f64| format!("{v:.4}");
+    if let Some(f) = &report.free_energy {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "Free energy (energy units, S in nats; {} assignments)",
+            f.assignments_counted
+        );
+        let c = &f.components;
+        push_rows(
+            out,
+            &[
+                (
+                    "F = U - T*S",
+                    format!("{} ({})", num(f.free_energy), f.stability),
+                ),
+                ("internal energy U", num(f.internal_energy)),
+                ("entropy term T*S", num(f.entropy_term)),
+                ("temperature T", num(f.temperature)),
+                ("configuration entropy S", num(f.configuration_entropy)),
+                ("U: workload imbalance", num(c.imbalance)),
+                ("U: preference", num(c.preference)),
+                ("U: violations", num(c.violations)),
+                ("U: coverage shortfall", num(c.coverage)),
+                ("U: vacancies", num(c.vacancies)),
+                ("U: hub concentration", num(c.hub)),
+            ],
+        );
+    }
+    if let Some(l) = &report.landscape {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "Energy landscape ({} samples of {} moves)",
+            l.samples, l.moves_per_sample
+        );
+        push_rows(
+            out,
+            &[
+                ("local minimum", l.is_local_minimum.to_string()),
+                (
+                    "basin size (samples uphill)",
+                    l.estimated_basin_size.to_string(),
+                ),
+                ("mean barrier height", num(l.mean_barrier_height)),
+                ("mean gradient", num(l.mean_gradient)),
+                ("ruggedness", num(l.landscape_ruggedness)),
+                ("depth to nearest minimum", num(l.depth_to_local_minimum)),
+            ],
+        );
+    }
+    if let Some(f) = &report.fluctuation {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "Fluctuation-dissipation (mobility {})",
+            num(f.system_mobility)
+        );
+        let rows: Vec<(&str, String)> = f
+            .metrics
+            .iter()
+            .map(|m| {
+                (
+                    m.metric.as_str(),
+                    format!(
+                        "phi {:.3}  gain {:.2}  tau {:.1} h  noise {}",
+                        m.phi,
+                        m.gain,
+                        m.relaxation_time_hours,
+                        match (m.noise_exponent, m.noise_color) {
+                            (Some(b), Some(c)) => format!("beta {b:.2} ({c:?})").to_lowercase(),
+                            _ => "n/a".to_owned(),
+                        }
+                    ),
+                )
+            })
+            .collect();
+        push_rows(out, &rows);
+    }
+    if let Some(d) = &report.dissipative {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "Dissipative structure (nats)");
+        let p = &d.patterns;
+        push_rows(
+            out,
+            &[
+                ("state", format!("{:?}", d.state).to_lowercase()),
+                ("dS system", num(d.balance.system_change)),
+                ("dS environment", num(d.balance.environment_flux)),
+                ("dS total", num(d.balance.total_production)),
+                (
+                    "clustering",
+                    format!("{} ({})", num(p.clustering), p.clustering_label),
+                ),
+                (
+                    "periodicity",
+                    format!("{} ({})", num(p.periodicity), p.periodicity_label),
+                ),
+                ("load Gini", num(p.load_gini)),
+                ("hub centralization", num(p.hub_centralization)),
+            ],
+        );
+    }
+    if let Some(m) = &report.maxwell
+        && let Some(h) = &m.health_metric
+    {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "Information value for the level of {h} (bits)");
+        let rows: Vec<(&str, String)> = m
+            .metrics
+            .iter()
+            .map(|x| {
+                (
+                    x.metric.as_str(),
+                    format!(
+                        "{:.4} ({:.0}% of H){}",
+                        x.information_bits,
+                        100.0 * x.normalized,
+                        if x.selected { "  selected" } else { "" }
+                    ),
+                )
+            })
+            .collect();
+        push_rows(out, &rows);
+    }
 }

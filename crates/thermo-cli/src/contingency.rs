@@ -38,8 +38,17 @@ pub fn run(args: &ContingencyArgs) -> anyhow::Result<()> {
         .validate()
         .map_err(|e| BadInput(e.to_string()))?;
     let schedule = load_bundle(&args.path)?;
-    // The free-energy landscape is not part of this command: barriers are reported as null.
-    let report = analyze_contingency(&schedule, &config.contingency, None, &|_| None);
+    // Barriers over the whole bundle, one repair per person, in parallel.
+    let barriers = thermo_core::report::energy_barriers(&schedule, None, &config);
+    let report = analyze_contingency(
+        &schedule,
+        &config.contingency,
+        None,
+        &|people| match people {
+            [p] => barriers.get(p.index()).copied().flatten(),
+            _ => None,
+        },
+    );
     let text = match args.format {
         OutputFormat::Json => {
             serde_json::to_string_pretty(&report).context("serialising the report")? + "\n"

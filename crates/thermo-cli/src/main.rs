@@ -10,6 +10,7 @@ mod analyze;
 mod bundle;
 mod contingency;
 mod demo;
+mod ensemble;
 mod ews;
 mod import;
 mod output;
@@ -36,6 +37,8 @@ enum Command {
     Ews(ews::EwsArgs),
     /// Exact N-1 / N-2 contingency of a schedule bundle.
     Contingency(contingency::ContingencyArgs),
+    /// Boltzmann ensemble of fallback schedules for the loss of people.
+    Ensemble(ensemble::EnsembleArgs),
     /// Run the service: HTTP API, /metrics, periodic checks and alert webhooks.
     Serve(serve::ServeArgs),
 }
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Command::Import(command) => import::run(command),
         Command::Ews(args) => ews::run(args),
         Command::Contingency(args) => contingency::run(args),
+        Command::Ensemble(args) => ensemble::run(args),
         Command::Serve(args) => serve::run(args),
     };
     match result {

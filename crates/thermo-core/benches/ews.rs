@@ -35,6 +35,25 @@ fn batch(c: &mut Criterion) {
     let mut g = c.benchmark_group("ews_batch");
     g.throughput(Throughput::Elements(x.len() as u64));
     g.sample_size(10);
+    g.bench_function("gaussian_detrend_only_100k_bw02", |b| {
+        b.iter(|| {
+            black_box(
+                thermo_core::stats::detrend::gaussian_smooth(
+                    black_box(&x),
+                    thermo_core::stats::detrend::ksmooth_sigma(20_000.0),
+                )
+                .unwrap(),
+            )
+        })
+    });
+    g.bench_function("kendall_tau_only_75k", |b| {
+        b.iter(|| {
+            black_box(thermo_core::stats::kendall_tau_b(
+                &t[..75_000],
+                &x[..75_000],
+            ))
+        })
+    });
     g.bench_function("all_indicators_gaussian_100k_w025", |b| {
         b.iter(|| {
             let s = compute(black_box(&t), black_box(&x), &config).unwrap();

@@ -12,15 +12,20 @@
 //! - [`stats`] and [`ews`]: shared statistics (rolling moments, autocorrelation, Kendall τ,
 //!   detrending, surrogates) and the early-warning engine with its phase-transition detector.
 //! - [`resilience`]: exact N-1/N-2 contingency, defense in depth, load shedding, homeostasis
-//!   and zones; [`baselines`]: the corrected SPC, STA/LTA and fire-index detectors.
+//!   and zones; [`baselines`]: the corrected SPC, STA/LTA and fire-index detectors;
+//! - [`statmech`]: free energy, landscape and loss barriers, Boltzmann ensembles of
+//!   fallback schedules, fluctuation–dissipation, dissipative structures, Maxwell's demon;
+//! - [`health`]: every layer composed into one status with unified alerts.
 
 pub mod baselines;
 pub mod entropy;
 pub mod ews;
+pub mod health;
 pub mod model;
 pub mod queueing;
 pub mod report;
 pub mod resilience;
+pub mod statmech;
 pub mod stats;
 pub mod summary;
 pub mod transport;

@@ -64,10 +64,22 @@ pub struct AnalysisConfig {
     pub zones: ZonesConfig,
     /// `[baselines]` section (`[baselines.spc]`, `[baselines.sta_lta]`, `[baselines.fire_index]`).
     pub baselines: BaselinesConfig,
+    /// `[health]` section: how the health report composes the layers.
+    pub health: crate::health::HealthConfig,
+    /// `[free_energy]` section (window, temperature and energy weights).
+    pub free_energy: crate::statmech::free_energy::FreeEnergyConfig,
+    /// `[landscape]` section.
+    pub landscape: crate::statmech::landscape::LandscapeConfig,
+    /// `[fluctuation]` section.
+    pub fluctuation: crate::statmech::fluctuation::FluctuationConfig,
+    /// `[dissipative]` section.
+    pub dissipative: crate::statmech::dissipative::DissipativeConfig,
+    /// `[maxwell]` section.
+    pub maxwell: crate::statmech::maxwell::MaxwellConfig,
 }
 
 /// The report of `thermo analyze`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AnalysisReport {
     /// The analysis date.
     pub at: NaiveDate,
@@ -83,6 +95,19 @@ pub struct AnalysisReport {
     pub phase_transition: crate::ews::detector::PhaseTransitionRisk,
     /// Exact N-1/N-2 contingency over `[at, at + contingency.window_days)`.
     pub contingency: ContingencyReport,
+    /// Every layer composed: overall status, defense level, homeostasis, zones, baselines
+    /// and unified alerts.
+    pub health: crate::health::HealthSection,
+    /// F = U − T·S of the free-energy window (null when its settings are invalid).
+    pub free_energy: Option<crate::statmech::free_energy::FreeEnergyReport>,
+    /// Landscape around the schedule (null when its settings are invalid).
+    pub landscape: Option<crate::statmech::landscape::LandscapeReport>,
+    /// Fluctuation–dissipation per metric (null when its settings are invalid).
+    pub fluctuation: Option<crate::statmech::fluctuation::FluctuationReport>,
+    /// Entropy balance, health and emergent patterns (null when its settings are invalid).
+    pub dissipative: Option<crate::statmech::dissipative::DissipativeReport>,
+    /// Information value of metrics (null when its settings are invalid).
+    pub maxwell: Option<crate::statmech::maxwell::MaxwellReport>,
 }
 
 /// The date an analysis should run at when none is given: `today` when it falls inside the
@@ -94,39 +119,119 @@ pub fn default_analysis_date(schedule: &Schedule, today: NaiveDate) -> NaiveDate
     }
 }
 
+/// The free-energy barrier of losing each person (statistical-mechanics layer: repair by
+/// moves inside the contingency window, barrier = F(after loss, repaired) − F(now)),
+/// computed in parallel; `None` for everyone when `barrier_descent_steps` is 0.
+pub fn energy_barriers(
+    schedule: &Schedule,
+    window: Option<(NaiveDate, NaiveDate)>,
+    config: &AnalysisConfig,
+) -> Vec<Option<f64>> {
+    use rayon::prelude::*;
+    let c = &config.contingency;
+    if c.barrier_descent_steps == 0 {
+        return vec![None; schedule.people.len()];
+    }
+    let params = crate::statmech::landscape::RepairParams {
+        temperature: config.free_energy.temperature,
+        descent_steps: c.barrier_descent_steps,
+        from: window.map(|w| w.0),
+        to: window.map(|w| w.1),
+    };
+    (0..schedule.people.len())
+        .into_par_iter()
+        .map(|p| {
+            crate::statmech::landscape::loss_energy_barrier(
+                schedule,
+                &[crate::model::PersonIdx(p as u32)],
+                &config.free_energy.model,
+                &params,
+                c.barrier_seed,
+            )
+            .ok()
+            .map(|b| b.barrier)
+        })
+        .collect()
+}
+
 /// Runs every layer on `schedule` at date `at`.
 pub fn analyze(schedule: &Schedule, at: NaiveDate, config: &AnalysisConfig) -> AnalysisReport {
     let window_end = (config.entropy.window_days > 0)
         .then(|| at + Duration::days(i64::from(config.entropy.window_days)));
     let window_start = (config.entropy.window_days > 0).then_some(at);
+    let entropy = schedule_entropy_between(schedule, window_start, window_end);
+    let utilization = schedule_utilization(
+        schedule,
+        at,
+        config.transport.horizon_days,
+        config.transport.capacity_per_day,
+        &config.utilization,
+    );
+    let transport = check_transport(schedule, at, &config.transport);
+    let phase_transition =
+        crate::ews::detector::phase_transition_section(schedule, at, &config.phase_transition);
+    let contingency_window = (config.contingency.window_days > 0).then(|| {
+        (
+            at,
+            at + Duration::days(i64::from(config.contingency.window_days)),
+        )
+    });
+    let barriers = energy_barriers(schedule, contingency_window, config);
+    let contingency = analyze_contingency(
+        schedule,
+        &config.contingency,
+        contingency_window,
+        &|people| match people {
+            [p] => barriers.get(p.index()).copied().flatten(),
+            _ => None,
+        },
+    );
+    let health = crate::health::assess(
+        schedule,
+        at,
+        crate::health::LayerOutputs {
+            entropy: &entropy,
+            utilization: &utilization,
+            transport: &transport,
+            phase_transition: &phase_transition,
+            contingency: &contingency,
+        },
+        config,
+    );
     AnalysisReport {
         at,
         program: ProgramSummary::of(schedule),
-        entropy: schedule_entropy_between(schedule, window_start, window_end),
-        utilization: schedule_utilization(
+        entropy,
+        utilization,
+        transport,
+        phase_transition,
+        contingency,
+        health,
+        free_energy: crate::statmech::free_energy::free_energy_report(
             schedule,
             at,
-            config.transport.horizon_days,
-            config.transport.capacity_per_day,
-            &config.utilization,
-        ),
-        transport: check_transport(schedule, at, &config.transport),
-        phase_transition: crate::ews::detector::phase_transition_section(
+            &config.free_energy,
+        )
+        .ok(),
+        landscape: crate::statmech::landscape::landscape_report(
             schedule,
             at,
-            &config.phase_transition,
-        ),
-        contingency: analyze_contingency(
+            &config.free_energy,
+            &config.landscape,
+        )
+        .ok(),
+        fluctuation: crate::statmech::fluctuation::fluctuation_report(
             schedule,
-            &config.contingency,
-            (config.contingency.window_days > 0).then(|| {
-                (
-                    at,
-                    at + Duration::days(i64::from(config.contingency.window_days)),
-                )
-            }),
-            &|_| None,
-        ),
+            &config.fluctuation,
+        )
+        .ok(),
+        dissipative: crate::statmech::dissipative::dissipative_report(
+            schedule,
+            at,
+            &config.dissipative,
+        )
+        .ok(),
+        maxwell: crate::statmech::maxwell::maxwell_report(schedule, &config.maxwell).ok(),
     }
 }
 

@@ -452,6 +452,9 @@ impl EwsStream {
     }
 }
 
+/// One indicator with one value per row (`None` = undefined).
+pub type IndicatorColumn = (Indicator, Vec<Option<f64>>);
+
 /// The batch result of [`compute`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct EwsSeries {
@@ -464,7 +467,7 @@ pub struct EwsSeries {
     /// Window length used, points.
     pub window: usize,
     /// Indicators in order, each with one value per row (`None` = undefined).
-    pub indicators: Vec<(Indicator, Vec<Option<f64>>)>,
+    pub indicators: Vec<IndicatorColumn>,
 }
 
 impl EwsSeries {
@@ -531,7 +534,7 @@ fn rolling_columns(
     window: usize,
     indicators: &[Indicator],
     convention: Convention,
-) -> Result<Vec<(Indicator, Vec<Option<f64>>)>, EwsError> {
+) -> Result<Vec<IndicatorColumn>, EwsError> {
     let n = state.len();
     let mut cols: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(n); indicators.len()];
     let mut stream = EwsStream::new(window.max(2), indicators, convention)?;

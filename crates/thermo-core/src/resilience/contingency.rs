@@ -55,6 +55,11 @@ pub struct ContingencyConfig {
     /// horizon); 0 examines the whole schedule. `thermo contingency` always examines the
     /// whole bundle.
     pub window_days: u32,
+    /// Descent steps of the repair that measures each person's energy barrier (default
+    /// 2000); 0 skips the barriers (`energy_barrier` is then `null`).
+    pub barrier_descent_steps: usize,
+    /// Seed of the repair's random moves (default 42), so barriers are reproducible.
+    pub barrier_seed: u64,
 }
 
 /// Which (block, rotation) pairs are coverage slots.
@@ -81,6 +86,8 @@ impl Default for ContingencyConfig {
             eigenvector_max_iter: 1000,
             slots: SlotRule::Operating,
             window_days: 28,
+            barrier_descent_steps: 2000,
+            barrier_seed: 42,
         }
     }
 }

@@ -92,7 +92,8 @@ fn gaussian_fft(values: &[f64], half: &[f64]) -> Vec<f64> {
     let n = values.len();
     let r = half.len() - 1;
     let extended = n + 2 * r;
-    let size = (extended + 2 * r).next_power_of_two();
+    // Outputs r..r+n never wrap around a circular convolution of length ≥ n + 2r.
+    let size = fast_fft_size(extended.max(2 * r + 1));
     let mut planner = FftPlanner::<f64>::new();
     let forward: Arc<dyn Fft<f64>> = planner.plan_fft_forward(size);
     let inverse: Arc<dyn Fft<f64>> = planner.plan_fft_inverse(size);
@@ -120,6 +121,25 @@ fn gaussian_fft(values: &[f64], half: &[f64]) -> Vec<f64> {
     inverse.process(&mut signal);
     let scale = 1.0 / size as f64;
     (0..n).map(|i| signal[i + r].re * scale).collect()
+}
+
+/// Smallest 2^a·3^b·5^c ≥ `min` (sizes rustfft transforms fastest).
+fn fast_fft_size(min: usize) -> usize {
+    let mut best = min.next_power_of_two();
+    let mut p5 = 1;
+    while p5 < best {
+        let mut p35 = p5;
+        while p35 < best {
+            let mut size = p35;
+            while size < min {
+                size *= 2;
+            }
+            best = best.min(size);
+            p35 *= 3;
+        }
+        p5 *= 5;
+    }
+    best
 }
 
 /// LOWESS fit of `y` on sorted `x` (statsmodels `lowess(y, x, frac, it=3, delta=0)`): each
@@ -272,6 +292,14 @@ mod tests {
         for (u, v) in a.iter().zip(&b) {
             assert_relative_eq!(u, v, max_relative = 1e-12, epsilon = 1e-12);
         }
+    }
+
+    #[test]
+    fn fft_sizes_have_small_factors() {
+        assert_eq!(fast_fft_size(159_260), 160_000);
+        assert_eq!(fast_fft_size(7), 8);
+        assert_eq!(fast_fft_size(1), 1);
+        assert_eq!(fast_fft_size(26), 27);
     }
 
     #[test]

@@ -12,28 +12,35 @@ pub fn kendall_tau_b(x: &[f64], y: &[f64]) -> Option<f64> {
     if n != y.len() || n < 2 {
         return None;
     }
-    // Dense rank of y, then order by (x, y) and dense-rank x.
-    let mut perm: Vec<usize> = (0..n).collect();
-    perm.sort_by(|&a, &b| y[a].total_cmp(&y[b]));
+    // Dense rank of y (one sort of (value, position) pairs).
+    let mut order: Vec<(f64, u32)> = y.iter().copied().zip(0u32..).collect();
+    order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     let mut y_rank = vec![0u64; n];
     let mut rank = 0u64;
-    for (i, &p) in perm.iter().enumerate() {
-        if i == 0 || y[p] != y[perm[i - 1]] {
+    for (i, &(v, p)) in order.iter().enumerate() {
+        if i == 0 || v != order[i - 1].0 {
             rank += 1;
         }
-        y_rank[p] = rank;
+        y_rank[p as usize] = rank;
     }
-    perm.sort_by(|&a, &b| x[a].total_cmp(&x[b]).then(y_rank[a].cmp(&y_rank[b])));
-    let mut xs = Vec::with_capacity(n);
-    let mut ys = Vec::with_capacity(n);
-    let mut rank = 0u64;
-    for (i, &p) in perm.iter().enumerate() {
-        if i == 0 || x[p] != x[perm[i - 1]] {
-            rank += 1;
+    // Order by (x, y) and dense-rank x; strictly increasing x (a time axis) is already ordered.
+    let (xs, mut ys): (Vec<u64>, Vec<u64>) = if x.windows(2).all(|w| w[0] < w[1]) {
+        ((1..=n as u64).collect(), y_rank)
+    } else {
+        let mut perm: Vec<usize> = (0..n).collect();
+        perm.sort_by(|&a, &b| x[a].total_cmp(&x[b]).then(y_rank[a].cmp(&y_rank[b])));
+        let mut xs = Vec::with_capacity(n);
+        let mut ys = Vec::with_capacity(n);
+        let mut rank = 0u64;
+        for (i, &p) in perm.iter().enumerate() {
+            if i == 0 || x[p] != x[perm[i - 1]] {
+                rank += 1;
+            }
+            xs.push(rank);
+            ys.push(y_rank[p]);
         }
-        xs.push(rank);
-        ys.push(y_rank[p]);
-    }
+        (xs, ys)
+    };
 
     // Joint ties: runs equal in both ranks.
     let mut ntie = 0u64;

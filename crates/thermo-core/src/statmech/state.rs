@@ -1,0 +1,903 @@
+//! The compact mutable schedule state behind the landscape, the loss barrier and the
+//! Boltzmann sampler: per-assignment person/rotation arrays, per-(block, person)
+//! occupancy, per-slot coverage counts, per-person load and per-(person, rotation) cell
+//! counts, with the running sums that make every move's energy change O(1).
+//!
+//! Running sums (all integers except two floats that are saved and restored around a
+//! rejected move, so a rejected move leaves the state bit-identical):
+//! - Σc and Σc² of per-person work load over the active roster → Var = (kΣc² − (Σc)²)/k²;
+//! - Σ c ln c over (person, rotation) cells and the assigned count N → S = ln N − Σ c ln c / N;
+//! - Σ_r (Σ_p c_pr²)/n_r over rotations → hub concentration = that sum / N_rot;
+//! - the coverage shortfall Σ_slots max(0, min − covered).
+//!
+//! Slots: the (block, work rotation) pairs the schedule uses. A slot's demand is
+//! ⌈min_coverage × capacity_factor⌉ (the calendar row of that day or session; 1 without
+//! one; 0 on a closed day). A rotation change may move an assignment to another rotation
+//! scheduled in its block, but never takes the last assignment out of a slot, so the slot
+//! set is the same in every state (the constraint is symmetric, so the chain stays
+//! reversible).
+//!
+//! Movable assignments are those on a work rotation (or without rotation); assignments on
+//! rotations that do not count as work (`off`, `leave`) stay where they are but still occupy
+//! their person's block. A removed person's work assignments become vacancies; their other
+//! assignments leave the state.
+
+use chrono::NaiveDate;
+use rand::{Rng, RngExt};
+
+use super::StatmechError;
+use super::free_energy::{EnergyComponents, EnergyModel, EnergyTerms, FreeEnergy};
+use crate::model::{PersonIdx, Schedule};
+
+/// Marker for "no person" (a vacancy) in [`MoveState`] person arrays.
+pub const VACANT: u32 = u32::MAX;
+const NO_SLOT: u32 = u32::MAX;
+
+/// The assignments in scope: those dated in `[from, to)` (`None` = unbounded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Scope {
+    /// First date in scope.
+    pub from: Option<NaiveDate>,
+    /// First date after the scope.
+    pub to: Option<NaiveDate>,
+}
+
+impl Scope {
+    /// The whole schedule.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// `[at, at + days)`; `days` = 0 means the whole schedule.
+    pub fn window(at: NaiveDate, days: u32) -> Self {
+        if days == 0 {
+            Self::all()
+        } else {
+            Self {
+                from: Some(at),
+                to: Some(at + chrono::Duration::days(i64::from(days))),
+            }
+        }
+    }
+
+    fn contains(&self, date: NaiveDate) -> bool {
+        self.from.is_none_or(|f| date >= f) && self.to.is_none_or(|t| date < t)
+    }
+}
+
+/// One content-changing move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    /// Exchange the persons of two assignments in different blocks.
+    SwapPersons {
+        /// First assignment (state index).
+        a: u32,
+        /// Second assignment (state index).
+        b: u32,
+    },
+    /// Give an assignment to another person (or fill a vacancy).
+    Reassign {
+        /// Assignment (state index).
+        a: u32,
+        /// Person before (or [`VACANT`]).
+        from: u32,
+        /// Person after.
+        to: u32,
+    },
+    /// Put an assignment on another rotation scheduled in its block.
+    ChangeRotation {
+        /// Assignment (state index).
+        a: u32,
+        /// Rotation column before.
+        from: u32,
+        /// Rotation column after.
+        to: u32,
+    },
+}
+
+impl Move {
+    /// The move that undoes this one.
+    pub fn inverse(self) -> Self {
+        match self {
+            Move::SwapPersons { .. } => self,
+            Move::Reassign { a, from, to } => Move::Reassign {
+                a,
+                from: to,
+                to: from,
+            },
+            Move::ChangeRotation { a, from, to } => Move::ChangeRotation {
+                a,
+                from: to,
+                to: from,
+            },
+        }
+    }
+}
+
+/// The running sums (a small `Copy` record saved before a tentative move).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Sums {
+    load_sum: i64,
+    load_sq: i64,
+    assigned: i64,
+    clnc: f64,
+    hub_acc: f64,
+    rotated: i64,
+    shortfall: i64,
+    vacancies: i64,
+}
+
+/// The compact mutable state (see the module documentation).
+#[derive(Debug, Clone)]
+pub struct MoveState {
+    model: EnergyModel,
+    people: usize,
+    cols: usize,
+    /// Schedule assignment index of each state assignment.
+    origin: Vec<u32>,
+    block: Vec<u32>,
+    covers: Vec<bool>,
+    /// State assignments `0..movable` are movable; the rest stay put.
+    movable: usize,
+    block_day: Vec<u32>,
+    days: usize,
+    away: Vec<bool>,
+    skill_ok: Vec<bool>,
+    active: Vec<bool>,
+    active_count: i64,
+    work_col: Vec<bool>,
+    /// Slot id of (block, column) pairs: `block_slots[block_slot_start[b]..block_slot_start[b+1]]`.
+    block_slot_start: Vec<u32>,
+    block_slots: Vec<(u32, u32)>,
+    slot_min: Vec<u32>,
+    col_people: Vec<Vec<u32>>,
+    preference_deficit: f64,
+    violations: u64,
+    xlnx: Vec<f64>,
+    // Mutable part.
+    person: Vec<u32>,
+    col: Vec<u32>,
+    slot: Vec<u32>,
+    occupancy: Vec<u16>,
+    coverage: Vec<u32>,
+    /// Assignments (vacant or not) on each slot.
+    slot_size: Vec<u32>,
+    load: Vec<u32>,
+    cell: Vec<u32>,
+    col_n: Vec<u32>,
+    col_sq: Vec<u64>,
+    col_term: Vec<f64>,
+    sums: Sums,
+}
+
+fn xlnx(x: u32) -> f64 {
+    if x <= 1 {
+        0.0
+    } else {
+        let x = f64::from(x);
+        x * x.ln()
+    }
+}
+
+impl MoveState {
+    /// Builds the state for the assignments of `schedule` in `scope`, with the persons in
+    /// `removed` taken out of the roster (their work assignments become vacancies).
+    pub fn new(
+        schedule: &Schedule,
+        scope: Scope,
+        removed: &[PersonIdx],
+        model: &EnergyModel,
+    ) -> Result<Self, StatmechError> {
+        model.validate()?;
+        let people = schedule.people.len();
+        for r in removed {
+            if r.index() >= people {
+                return Err(StatmechError::UnknownPerson(format!("#{}", r.0)));
+            }
+        }
+        let mut active = vec![true; people];
+        for r in removed {
+            active[r.index()] = false;
+        }
+        let rotations = schedule.rotations.len();
+        let cols = rotations + 1;
+        let none_col = rotations as u32;
+        let work_col: Vec<bool> = schedule
+            .rotations
+            .iter()
+            .map(|r| r.counts_as_work)
+            .chain(std::iter::once(true))
+            .collect();
+
+        // Blocks in scope, renumbered densely.
+        let mut block_map = vec![u32::MAX; schedule.blocks.len()];
+        let mut block_dates: Vec<NaiveDate> = Vec::new();
+        for (i, b) in schedule.blocks.iter().enumerate() {
+            if scope.contains(b.date) {
+                block_map[i] = block_dates.len() as u32;
+                block_dates.push(b.date);
+            }
+        }
+        let first_day = block_dates.iter().min().copied();
+        let days = match (first_day, block_dates.iter().max()) {
+            (Some(lo), Some(hi)) => (*hi - lo).num_days() as usize + 1,
+            _ => 0,
+        };
+        let block_day: Vec<u32> = block_dates
+            .iter()
+            .map(|d| first_day.map_or(0, |f| (*d - f).num_days() as u32))
+            .collect();
+        let away = match first_day {
+            Some(f) => schedule.absence_matrix(f, days),
+            None => Vec::new(),
+        };
+        let nblocks = block_dates.len();
+
+        let mut skill_ok = vec![true; people * cols];
+        for (p, person) in schedule.people.iter().enumerate() {
+            for (r, rot) in schedule.rotations.iter().enumerate() {
+                if let Some(skill) = &rot.required_skill {
+                    skill_ok[p * cols + r] = person.has_skill(skill);
+                }
+            }
+        }
+
+        let mut origin = Vec::new();
+        let mut block = Vec::new();
+        let mut covers = Vec::new();
+        let mut person = Vec::new();
+        let mut col = Vec::new();
+        let mut preference_deficit = 0.0;
+        let mut violations = 0u64;
+        let mut slot_pairs: Vec<(u32, u32)> = Vec::new();
+        for (i, a) in schedule.assignments.iter().enumerate() {
+            let b = block_map[a.block.index()];
+            if b == u32::MAX {
+                continue;
+            }
+            let c = a.rotation.map_or(none_col, |r| r.0);
+            let is_work = work_col[c as usize];
+            if !active[a.person.index()] && !is_work {
+                continue;
+            }
+            origin.push(i as u32);
+            block.push(b);
+            covers.push(a.role.covers());
+            person.push(if active[a.person.index()] {
+                a.person.0
+            } else {
+                VACANT
+            });
+            col.push(c);
+            if let Some(s) = a.score {
+                preference_deficit += 1.0 - s;
+            }
+            if a.violation {
+                violations += 1;
+            }
+            if c != none_col && is_work {
+                slot_pairs.push((b, c));
+            }
+        }
+        // Demand of a scheduled slot: its rotation's minimum scaled by the calendar's
+        // capacity factor for that day (or session), rounded up; 0 on a closed day.
+        let mut factors: std::collections::HashMap<
+            (NaiveDate, Option<crate::model::Session>),
+            f64,
+        > = std::collections::HashMap::new();
+        for day in &schedule.calendar {
+            factors.insert((day.date, day.session), day.capacity_factor);
+        }
+        let block_session: Vec<crate::model::Session> = schedule
+            .blocks
+            .iter()
+            .filter(|b| scope.contains(b.date))
+            .map(|b| b.session)
+            .collect();
+        slot_pairs.sort_unstable();
+        slot_pairs.dedup();
+        let mut block_slot_start = vec![0u32; nblocks + 1];
+        for &(b, _) in &slot_pairs {
+            block_slot_start[b as usize + 1] += 1;
+        }
+        for b in 0..nblocks {
+            block_slot_start[b + 1] += block_slot_start[b];
+        }
+        // Each (block, rotation) entry gets a slot id; slots without demand have minimum 0.
+        let block_slots: Vec<(u32, u32)> = slot_pairs
+            .iter()
+            .enumerate()
+            .map(|(s, &(_, c))| (c, s as u32))
+            .collect();
+        let slot_min: Vec<u32> = slot_pairs
+            .iter()
+            .map(|&(b, c)| {
+                let date = block_dates[b as usize];
+                let factor = factors
+                    .get(&(date, Some(block_session[b as usize])))
+                    .or_else(|| factors.get(&(date, None)))
+                    .copied()
+                    .unwrap_or(1.0);
+                if factor <= 0.0 {
+                    0
+                } else {
+                    (f64::from(schedule.rotations[c as usize].min_coverage) * factor.min(1.0))
+                        .ceil() as u32
+                }
+            })
+            .collect();
+        let col_people: Vec<Vec<u32>> = (0..cols)
+            .map(|c| {
+                (0..people)
+                    .filter(|&p| active[p] && skill_ok[p * cols + c])
+                    .map(|p| p as u32)
+                    .collect()
+            })
+            .collect();
+
+        let n = origin.len();
+        // Movable assignments first (stable), so a uniform draw over them is a uniform
+        // index below `movable` with no indirection.
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&a| !work_col[col[a] as usize]);
+        let movable = order
+            .iter()
+            .take_while(|&&a| work_col[col[a] as usize])
+            .count();
+        let permute_u32 = |v: &[u32]| -> Vec<u32> { order.iter().map(|&a| v[a]).collect() };
+        let origin = permute_u32(&origin);
+        let block = permute_u32(&block);
+        let person = permute_u32(&person);
+        let col = permute_u32(&col);
+        let covers: Vec<bool> = order.iter().map(|&a| covers[a]).collect();
+        let xlnx_table: Vec<f64> = (0..=n as u32 + 1).map(xlnx).collect();
+        let mut state = Self {
+            model: *model,
+            people,
+            cols,
+            origin,
+            block,
+            covers,
+            movable,
+            block_day,
+            days,
+            away,
+            skill_ok,
+            active_count: active.iter().filter(|&&x| x).count() as i64,
+            active,
+            work_col,
+            block_slot_start,
+            block_slots,
+            slot_min,
+            col_people,
+            preference_deficit,
+            violations,
+            xlnx: xlnx_table,
+            person: vec![VACANT; n],
+            col,
+            slot: vec![NO_SLOT; n],
+            occupancy: vec![0; nblocks * people],
+            coverage: Vec::new(),
+            slot_size: Vec::new(),
+            load: vec![0; people],
+            cell: vec![0; people * cols],
+            col_n: vec![0; cols],
+            col_sq: vec![0; cols],
+            col_term: vec![0.0; cols],
+            sums: Sums {
+                load_sum: 0,
+                load_sq: 0,
+                assigned: 0,
+                clnc: 0.0,
+                hub_acc: 0.0,
+                rotated: 0,
+                shortfall: 0,
+                vacancies: 0,
+            },
+        };
+        state.coverage = vec![0; state.slot_min.len()];
+        state.slot_size = vec![0; state.slot_min.len()];
+        state.sums.shortfall = state.slot_min.iter().map(|&m| i64::from(m)).sum();
+        for (a, p) in person.into_iter().enumerate() {
+            let slot = state.slot_of(state.block[a], state.col[a]);
+            state.slot[a] = slot;
+            if slot != NO_SLOT {
+                state.slot_size[slot as usize] += 1;
+            }
+            state.add(a, p);
+        }
+        Ok(state)
+    }
+
+    fn slot_of(&self, block: u32, col: u32) -> u32 {
+        let lo = self.block_slot_start[block as usize] as usize;
+        let hi = self.block_slot_start[block as usize + 1] as usize;
+        self.block_slots[lo..hi]
+            .iter()
+            .find(|(c, _)| *c == col)
+            .map_or(NO_SLOT, |&(_, s)| s)
+    }
+
+    #[inline]
+    fn cell_change(&mut self, p: usize, c: usize, up: bool) {
+        let idx = p * self.cols + c;
+        let old = self.cell[idx];
+        let new = if up { old + 1 } else { old - 1 };
+        self.cell[idx] = new;
+        self.sums.clnc += self.xlnx[new as usize] - self.xlnx[old as usize];
+        if c + 1 < self.cols {
+            let n_old = self.col_n[c];
+            let sq_old = self.col_sq[c];
+            let n_new = if up { n_old + 1 } else { n_old - 1 };
+            let sq_new = sq_old + u64::from(new) * u64::from(new) - u64::from(old) * u64::from(old);
+            let term = if n_new == 0 {
+                0.0
+            } else {
+                sq_new as f64 / f64::from(n_new)
+            };
+            self.sums.hub_acc += term - self.col_term[c];
+            self.col_term[c] = term;
+            self.col_n[c] = n_new;
+            self.col_sq[c] = sq_new;
+            self.sums.rotated += if up { 1 } else { -1 };
+        }
+    }
+
+    /// Puts person `p` (or [`VACANT`]) on assignment `a` (which must be empty).
+    #[inline]
+    fn add(&mut self, a: usize, p: u32) {
+        self.person[a] = p;
+        if p == VACANT {
+            self.sums.vacancies += 1;
+            return;
+        }
+        let pu = p as usize;
+        let c = self.col[a] as usize;
+        self.occupancy[self.block[a] as usize * self.people + pu] += 1;
+        if self.work_col[c] {
+            let l = i64::from(self.load[pu]);
+            self.load[pu] += 1;
+            self.sums.load_sum += 1;
+            self.sums.load_sq += 2 * l + 1;
+        }
+        self.cell_change(pu, c, true);
+        self.sums.assigned += 1;
+        let s = self.slot[a];
+        if s != NO_SLOT && self.covers[a] {
+            let cov = self.coverage[s as usize];
+            if cov < self.slot_min[s as usize] {
+                self.sums.shortfall -= 1;
+            }
+            self.coverage[s as usize] = cov + 1;
+        }
+    }
+
+    /// Takes the person off assignment `a`, returning them.
+    #[inline]
+    fn take(&mut self, a: usize) -> u32 {
+        let p = self.person[a];
+        self.person[a] = VACANT;
+        if p == VACANT {
+            self.sums.vacancies -= 1;
+            return p;
+        }
+        let pu = p as usize;
+        let c = self.col[a] as usize;
+        self.occupancy[self.block[a] as usize * self.people + pu] -= 1;
+        if self.work_col[c] {
+            self.load[pu] -= 1;
+            let l = i64::from(self.load[pu]);
+            self.sums.load_sum -= 1;
+            self.sums.load_sq -= 2 * l + 1;
+        }
+        self.cell_change(pu, c, false);
+        self.sums.assigned -= 1;
+        let s = self.slot[a];
+        if s != NO_SLOT && self.covers[a] {
+            let cov = self.coverage[s as usize] - 1;
+            self.coverage[s as usize] = cov;
+            if cov < self.slot_min[s as usize] {
+                self.sums.shortfall += 1;
+            }
+        }
+        p
+    }
+
+    /// Applies a move (assumed feasible).
+    pub fn apply(&mut self, mv: Move) {
+        match mv {
+            Move::SwapPersons { a, b } => {
+                let (a, b) = (a as usize, b as usize);
+                let (pa, pb) = (self.person[a], self.person[b]);
+                if pa == VACANT || pb == VACANT {
+                    let pa = self.take(a);
+                    let pb = self.take(b);
+                    self.add(a, pb);
+                    self.add(b, pa);
+                    return;
+                }
+                // Both movable assignments are work: loads and coverage are unchanged,
+                // only occupancy and (when the rotations differ) the cells move.
+                let (ba, bb) = (self.block[a] as usize, self.block[b] as usize);
+                let np = self.people;
+                self.occupancy[ba * np + pa as usize] -= 1;
+                self.occupancy[bb * np + pb as usize] -= 1;
+                self.occupancy[ba * np + pb as usize] += 1;
+                self.occupancy[bb * np + pa as usize] += 1;
+                self.person[a] = pb;
+                self.person[b] = pa;
+                let (ca, cb) = (self.col[a] as usize, self.col[b] as usize);
+                if ca != cb {
+                    self.cell_change(pa as usize, ca, false);
+                    self.cell_change(pb as usize, cb, false);
+                    self.cell_change(pb as usize, ca, true);
+                    self.cell_change(pa as usize, cb, true);
+                }
+            }
+            Move::Reassign { a, from, to } => {
+                let a = a as usize;
+                if from == VACANT || to == VACANT || !self.work_col[self.col[a] as usize] {
+                    self.take(a);
+                    self.add(a, to);
+                    return;
+                }
+                // Same slot and role: coverage is unchanged.
+                let b = self.block[a] as usize;
+                let c = self.col[a] as usize;
+                let np = self.people;
+                self.occupancy[b * np + from as usize] -= 1;
+                self.occupancy[b * np + to as usize] += 1;
+                self.person[a] = to;
+                self.load[from as usize] -= 1;
+                let lf = i64::from(self.load[from as usize]);
+                let lt = i64::from(self.load[to as usize]);
+                self.load[to as usize] += 1;
+                self.sums.load_sq += 2 * lt + 1 - (2 * lf + 1);
+                self.cell_change(from as usize, c, false);
+                self.cell_change(to as usize, c, true);
+            }
+            Move::ChangeRotation { a, to, .. } => {
+                let a = a as usize;
+                let p = self.take(a);
+                if self.slot[a] != NO_SLOT {
+                    self.slot_size[self.slot[a] as usize] -= 1;
+                }
+                self.col[a] = to;
+                self.slot[a] = self.slot_of(self.block[a], to);
+                if self.slot[a] != NO_SLOT {
+                    self.slot_size[self.slot[a] as usize] += 1;
+                }
+                self.add(a, p);
+            }
+        }
+    }
+
+    /// Applies `mv` and returns the change of E = U − t·S (`t` = 0 for the internal energy).
+    /// Call [`MoveState::reject`] with the returned token to undo it exactly.
+    #[inline]
+    pub fn try_move(&mut self, mv: Move, entropy_temperature: f64) -> (f64, Undo) {
+        let before = self.sums;
+        let e0 = self.energy_from(&before, entropy_temperature);
+        self.apply(mv);
+        let e1 = self.energy(entropy_temperature);
+        (e1 - e0, Undo { mv, sums: before })
+    }
+
+    /// Undoes a move applied by [`MoveState::try_move`], restoring the state bit for bit.
+    #[inline]
+    pub fn reject(&mut self, undo: Undo) {
+        self.apply(undo.mv.inverse());
+        self.sums = undo.sums;
+    }
+
+    /// E = U − t·S for the current state.
+    #[inline]
+    pub fn energy(&self, entropy_temperature: f64) -> f64 {
+        self.energy_from(&self.sums, entropy_temperature)
+    }
+
+    #[inline]
+    fn energy_from(&self, s: &Sums, t: f64) -> f64 {
+        let u = self.internal_from(s);
+        if t == 0.0 {
+            u
+        } else {
+            u - t * Self::entropy_from(s)
+        }
+    }
+
+    #[inline]
+    fn variance_from(&self, s: &Sums) -> f64 {
+        let k = self.active_count;
+        if k == 0 {
+            return 0.0;
+        }
+        let num = k as f64 * s.load_sq as f64 - (s.load_sum as f64) * (s.load_sum as f64);
+        (num / (k as f64 * k as f64)).max(0.0)
+    }
+
+    #[inline]
+    fn hub_from(s: &Sums) -> f64 {
+        if s.rotated == 0 {
+            0.0
+        } else {
+            s.hub_acc / s.rotated as f64
+        }
+    }
+
+    #[inline]
+    fn entropy_from(s: &Sums) -> f64 {
+        if s.assigned <= 1 {
+            return 0.0;
+        }
+        let n = s.assigned as f64;
+        (n.ln() - s.clnc / n).max(0.0)
+    }
+
+    #[inline]
+    fn internal_from(&self, s: &Sums) -> f64 {
+        let m = &self.model;
+        m.imbalance_weight * self.variance_from(s)
+            + m.preference_weight * self.preference_deficit
+            + m.violation_weight * self.violations as f64
+            + m.coverage_weight * s.shortfall as f64
+            + m.vacancy_weight * s.vacancies as f64
+            + m.hub_weight * Self::hub_from(s)
+    }
+
+    /// Internal energy U.
+    pub fn internal_energy(&self) -> f64 {
+        self.internal_from(&self.sums)
+    }
+
+    /// Configuration entropy S (nats).
+    pub fn configuration_entropy(&self) -> f64 {
+        Self::entropy_from(&self.sums)
+    }
+
+    /// The raw terms of U.
+    pub fn terms(&self) -> EnergyTerms {
+        EnergyTerms {
+            load_variance: self.variance_from(&self.sums),
+            preference_deficit: self.preference_deficit,
+            violations: self.violations,
+            coverage_shortfall: self.sums.shortfall.max(0) as u64,
+            vacancies: self.sums.vacancies.max(0) as u64,
+            hub_concentration: Self::hub_from(&self.sums),
+        }
+    }
+
+    /// The full free-energy record at temperature T.
+    pub fn free_energy(&self, temperature: f64) -> FreeEnergy {
+        let terms = self.terms();
+        let components = EnergyComponents::of(&terms, &self.model);
+        let u = self.internal_energy();
+        let s = self.configuration_entropy();
+        FreeEnergy {
+            free_energy: u - temperature * s,
+            internal_energy: u,
+            entropy_term: temperature * s,
+            temperature,
+            configuration_entropy: s,
+            constraint_violations: self.violations,
+            components,
+            terms,
+            assignments_counted: self.person.len(),
+        }
+    }
+
+    /// Number of assignments in the state.
+    pub fn len(&self) -> usize {
+        self.person.len()
+    }
+
+    /// Whether the state holds no assignment.
+    pub fn is_empty(&self) -> bool {
+        self.person.is_empty()
+    }
+
+    /// Number of movable assignments.
+    pub fn movable_count(&self) -> usize {
+        self.movable
+    }
+
+    /// Person of each state assignment ([`VACANT`] for a vacancy).
+    pub fn persons(&self) -> &[u32] {
+        &self.person
+    }
+
+    /// Rotation column of each state assignment (the rotation count means "no rotation").
+    pub fn columns(&self) -> &[u32] {
+        &self.col
+    }
+
+    /// Block (state-local index) of each state assignment.
+    pub fn blocks(&self) -> &[u32] {
+        &self.block
+    }
+
+    /// Schedule assignment index of each state assignment.
+    pub fn origins(&self) -> &[u32] {
+        &self.origin
+    }
+
+    /// Current coverage shortfall (person-sessions).
+    pub fn coverage_shortfall(&self) -> u64 {
+        self.sums.shortfall.max(0) as u64
+    }
+
+    /// Current number of vacancies.
+    pub fn vacancies(&self) -> u64 {
+        self.sums.vacancies.max(0) as u64
+    }
+
+    /// Indices of the vacant assignments.
+    pub fn vacant_assignments(&self) -> Vec<u32> {
+        (0..self.person.len() as u32)
+            .filter(|&a| self.person[a as usize] == VACANT)
+            .collect()
+    }
+
+    /// Whether person `p` may take assignment `a` (skill, presence, free in the block, active).
+    #[inline]
+    pub fn eligible(&self, p: u32, a: u32, col: u32) -> bool {
+        let pu = p as usize;
+        let b = self.block[a as usize] as usize;
+        self.active[pu]
+            && self.skill_ok[pu * self.cols + col as usize]
+            && (self.days == 0 || !self.away[pu * self.days + self.block_day[b] as usize])
+            && self.occupancy[b * self.people + pu] == 0
+    }
+
+    /// Persons who could take a vacant or reassigned assignment `a` in its rotation.
+    pub fn candidates(&self, a: u32) -> impl Iterator<Item = u32> + '_ {
+        let c = self.col[a as usize];
+        self.col_people[c as usize]
+            .iter()
+            .copied()
+            .filter(move |&p| p != self.person[a as usize] && self.eligible(p, a, c))
+    }
+
+    /// Draws one move from the proposal distribution: swap persons (probability 0.5),
+    /// reassign (0.25) or change rotation (0.25), each over uniformly chosen movable
+    /// assignments and uniformly chosen targets from static lists, so the proposal is
+    /// symmetric. `None` is an infeasible draw (it counts as a rejected step). With
+    /// `fill_vacancies` a reassign may fill a vacancy (a one-way repair move); otherwise
+    /// vacancies never move and the chain is reversible.
+    #[inline]
+    pub fn propose<R: Rng>(&self, rng: &mut R, fill_vacancies: bool) -> Option<Move> {
+        let m = self.movable as u32;
+        if m == 0 {
+            return None;
+        }
+        let kind: u32 = rng.random_range(0..4);
+        let a = rng.random_range(0..m);
+        let pa = self.person[a as usize];
+        match kind {
+            0 | 1 => {
+                let b = rng.random_range(0..m);
+                let pb = self.person[b as usize];
+                if pa == VACANT || pb == VACANT || pa == pb {
+                    return None;
+                }
+                let (ba, bb) = (self.block[a as usize], self.block[b as usize]);
+                if ba == bb {
+                    return None;
+                }
+                let (ca, cb) = (self.col[a as usize], self.col[b as usize]);
+                if self.eligible(pa, b, cb) && self.eligible(pb, a, ca) {
+                    Some(Move::SwapPersons { a, b })
+                } else {
+                    None
+                }
+            }
+            2 => {
+                if pa == VACANT && !fill_vacancies {
+                    return None;
+                }
+                let c = self.col[a as usize];
+                let list = &self.col_people[c as usize];
+                if list.is_empty() {
+                    return None;
+                }
+                let p = list[rng.random_range(0..list.len())];
+                if p == pa || !self.eligible(p, a, c) {
+                    return None;
+                }
+                Some(Move::Reassign { a, from: pa, to: p })
+            }
+            _ => {
+                let c = self.col[a as usize];
+                if pa == VACANT || c as usize + 1 == self.cols {
+                    return None;
+                }
+                let own = self.slot[a as usize];
+                if own != NO_SLOT && self.slot_size[own as usize] <= 1 {
+                    return None;
+                }
+                let b = self.block[a as usize] as usize;
+                let lo = self.block_slot_start[b] as usize;
+                let hi = self.block_slot_start[b + 1] as usize;
+                if hi == lo {
+                    return None;
+                }
+                let (to, _) = self.block_slots[lo + rng.random_range(0..hi - lo)];
+                if to == c || !self.skill_ok[pa as usize * self.cols + to as usize] {
+                    return None;
+                }
+                Some(Move::ChangeRotation { a, from: c, to })
+            }
+        }
+    }
+
+    /// Writes the state back into a copy of `schedule`: state assignments take their
+    /// person and rotation; vacancies and every assignment of a removed person are dropped.
+    pub fn to_schedule(&self, schedule: &Schedule) -> Schedule {
+        self.write_back(schedule, &self.person, &self.col)
+    }
+
+    /// Like [`MoveState::to_schedule`] for a recorded configuration (`persons`, `columns`
+    /// as returned by [`MoveState::persons`] and [`MoveState::columns`]).
+    pub fn write_back(&self, schedule: &Schedule, persons: &[u32], columns: &[u32]) -> Schedule {
+        let mut out = schedule.clone();
+        let none_col = (self.cols - 1) as u32;
+        let mut keep = vec![true; out.assignments.len()];
+        for (k, &i) in self.origin.iter().enumerate() {
+            let a = &mut out.assignments[i as usize];
+            if persons[k] == VACANT {
+                keep[i as usize] = false;
+            } else {
+                a.person = PersonIdx(persons[k]);
+                a.rotation =
+                    (columns[k] != none_col).then_some(crate::model::RotationIdx(columns[k]));
+            }
+        }
+        for (i, a) in out.assignments.iter().enumerate() {
+            if !self.active[a.person.index()] {
+                keep[i] = false;
+            }
+        }
+        let mut idx = 0;
+        out.assignments.retain(|_| {
+            let k = keep[idx];
+            idx += 1;
+            k
+        });
+        out
+    }
+
+    /// Recomputes U from scratch (for tests of the incremental sums).
+    pub fn internal_energy_from_scratch(&self) -> f64 {
+        let mut fresh = self.clone();
+        let persons = fresh.person.clone();
+        for a in 0..fresh.person.len() {
+            fresh.take(a);
+        }
+        fresh.sums.clnc = 0.0;
+        fresh.sums.hub_acc = 0.0;
+        fresh.col_term.fill(0.0);
+        for (a, p) in persons.into_iter().enumerate() {
+            fresh.add(a, p);
+        }
+        fresh.internal_energy()
+    }
+
+    /// Energy weights in use.
+    pub fn model(&self) -> &EnergyModel {
+        &self.model
+    }
+}
+
+/// What [`MoveState::reject`] needs to undo a tentative move.
+#[derive(Debug, Clone, Copy)]
+pub struct Undo {
+    mv: Move,
+    sums: Sums,
+}
+
+impl Undo {
+    /// The move that was applied.
+    pub fn applied(&self) -> Move {
+        self.mv
+    }
+}
