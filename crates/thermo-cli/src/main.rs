@@ -14,6 +14,7 @@ mod ensemble;
 mod ews;
 mod import;
 mod output;
+mod serve;
 
 /// Thermo Resilience: how close a staffed service is to breaking, early, with evidence.
 #[derive(Debug, Parser)]
@@ -38,6 +39,8 @@ enum Command {
     Contingency(contingency::ContingencyArgs),
     /// Boltzmann ensemble of fallback schedules for the loss of people.
     Ensemble(ensemble::EnsembleArgs),
+    /// Run the service: HTTP API, /metrics, periodic checks and alert webhooks.
+    Serve(serve::ServeArgs),
 }
 
 /// An error that maps to exit status 2 (bad input or usage).
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::Ews(args) => ews::run(args),
         Command::Contingency(args) => contingency::run(args),
         Command::Ensemble(args) => ensemble::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
