@@ -130,6 +130,9 @@ pub fn thermodynamics_row(
             .time_to_transition_hours
             .map(|t| t.hours),
         confidence: Some(report.phase_transition.confidence),
+        free_energy: report.free_energy.as_ref().map(|f| f.free_energy),
+        internal_energy: report.free_energy.as_ref().map(|f| f.internal_energy),
+        effective_temperature: report.free_energy.as_ref().map(|f| f.temperature),
         computed_by: computed_by.to_owned(),
         ..ThermodynamicsRow::default()
     }

@@ -85,6 +85,38 @@ fn describe_all() {
         "resilience_time_to_saturation_minutes",
         "Minutes until the next unit saturates (+Inf when none is heading to saturation)"
     );
+    describe_gauge!(
+        "resilience_free_energy",
+        "Free energy F = U - T*S of the schedule window (energy units of the free-energy model)"
+    );
+    describe_gauge!(
+        "resilience_utilization_ratio",
+        "Program utilization: assigned work sessions / available sessions over the horizon"
+    );
+    describe_gauge!(
+        "resilience_defense_level",
+        "Defense level: 1 PREVENTION, 2 CONTROL, 3 SAFETY_SYSTEMS, 4 CONTAINMENT, 5 EMERGENCY"
+    );
+    describe_gauge!(
+        "resilience_n1_compliant",
+        "1 when every single loss can be repaired, else 0"
+    );
+    describe_gauge!(
+        "resilience_n2_compliant",
+        "1 when every loss of two people can be repaired, else 0"
+    );
+    describe_gauge!(
+        "resilience_coverage_ratio",
+        "Filled / required positions over the coverage slots of the contingency window"
+    );
+    describe_gauge!(
+        "resilience_health_status",
+        "Overall status: 0 healthy, 1 warning, 2 degraded, 3 critical, 4 emergency"
+    );
+    describe_gauge!(
+        "resilience_health_alerts",
+        "Alerts of the latest health report by level"
+    );
     describe_gauge!("resilience_people", "People in the roster by role");
     describe_gauge!("resilience_assignments", "Assignments in the schedule");
     describe_gauge!(
@@ -128,10 +160,54 @@ pub fn publish_report(
     publish_program(program, &report.program);
     publish_phase_transition(program, &report.phase_transition);
     publish_transport(program, &report.transport);
+    publish_health(program, report);
     let labels = [("program", program.to_owned())];
     gauge!("resilience_schedule_version", &labels).set(schedule_version as f64);
     gauge!("resilience_snapshot_timestamp_seconds", &labels)
         .set(computed_at.timestamp_millis() as f64 / 1000.0);
+}
+
+/// Gauges of the composed health: free energy, utilization, defense, N-1/N-2, coverage,
+/// status and alert counts.
+pub fn publish_health(program: &str, report: &AnalysisReport) {
+    use thermo_core::health::{AlertLevel, HealthStatus};
+    use thermo_core::resilience::defense::DefenseLevel;
+    let labels = [("program", program.to_owned())];
+    if let Some(f) = &report.free_energy {
+        gauge!("resilience_free_energy", &labels).set(f.free_energy);
+    }
+    gauge!("resilience_utilization_ratio", &labels).set(report.utilization.program.utilization);
+    let h = &report.health;
+    let level = match h.defense.level {
+        DefenseLevel::Prevention => 1.0,
+        DefenseLevel::Control => 2.0,
+        DefenseLevel::SafetySystems => 3.0,
+        DefenseLevel::Containment => 4.0,
+        DefenseLevel::Emergency => 5.0,
+    };
+    gauge!("resilience_defense_level", &labels).set(level);
+    let flag = |ok: bool| if ok { 1.0 } else { 0.0 };
+    gauge!("resilience_n1_compliant", &labels).set(flag(report.contingency.n1_pass));
+    gauge!("resilience_n2_compliant", &labels).set(flag(report.contingency.n2_pass));
+    gauge!("resilience_coverage_ratio", &labels).set(h.coverage);
+    let status = match h.overall_status {
+        HealthStatus::Healthy => 0.0,
+        HealthStatus::Warning => 1.0,
+        HealthStatus::Degraded => 2.0,
+        HealthStatus::Critical => 3.0,
+        HealthStatus::Emergency => 4.0,
+    };
+    gauge!("resilience_health_status", &labels).set(status);
+    for (level, name) in [
+        (AlertLevel::Info, "info"),
+        (AlertLevel::Warning, "warning"),
+        (AlertLevel::Critical, "critical"),
+        (AlertLevel::Emergency, "emergency"),
+    ] {
+        let count = h.alerts.iter().filter(|a| a.level == level).count();
+        let labels = [("program", program.to_owned()), ("level", name.to_owned())];
+        gauge!("resilience_health_alerts", &labels).set(count as f64);
+    }
 }
 
 /// Gauges of the `entropy` section (bits; production rate in bits per hour).

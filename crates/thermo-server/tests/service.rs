@@ -645,6 +645,35 @@ async fn a_check_is_stored_served_and_exported() {
         )
     );
     assert!(text.contains("resilience_peclet_number{program=\"exported\"}"));
+    assert!(
+        text.contains("resilience_free_energy{program=\"exported\"}"),
+        "resilience_free_energy missing"
+    );
+    assert!(
+        text.contains("resilience_utilization_ratio{program=\"exported\"}"),
+        "resilience_utilization_ratio missing"
+    );
+    assert!(
+        text.contains("resilience_defense_level{program=\"exported\"}"),
+        "resilience_defense_level missing"
+    );
+    assert!(
+        text.contains("resilience_n1_compliant{program=\"exported\"}"),
+        "resilience_n1_compliant missing"
+    );
+    assert!(
+        text.contains("resilience_n2_compliant{program=\"exported\"}"),
+        "resilience_n2_compliant missing"
+    );
+    assert!(
+        text.contains("resilience_coverage_ratio{program=\"exported\"}"),
+        "resilience_coverage_ratio missing"
+    );
+    assert!(
+        text.contains("resilience_health_status{program=\"exported\"}"),
+        "resilience_health_status missing"
+    );
+    assert!(text.contains("resilience_health_alerts{program=\"exported\",level=\"critical\"}"));
     for line in text
         .lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
