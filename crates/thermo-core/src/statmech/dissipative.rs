@@ -167,19 +167,10 @@ pub fn select_min_production(
     Ok(best.map(|(i, _)| i))
 }
 
-/// Gini coefficient of non-negative loads: 2·Σ i·x_(i) / (n·Σx) − (n+1)/n with ascending
-/// order and 1-based i; 0 for no loads or zero total.
+/// Gini coefficient of non-negative loads (see [`crate::stats::describe::gini`]); 0 for
+/// no loads or a zero total.
 pub fn gini(loads: &[f64]) -> f64 {
-    let n = loads.len();
-    let total: f64 = loads.iter().sum();
-    if n == 0 || total <= 0.0 {
-        return 0.0;
-    }
-    let mut x = loads.to_vec();
-    x.sort_by(f64::total_cmp);
-    let weighted: f64 = x.iter().enumerate().map(|(i, v)| (i + 1) as f64 * v).sum();
-    let nf = n as f64;
-    (2.0 * weighted / (nf * total) - (nf + 1.0) / nf).max(0.0)
+    crate::stats::describe::gini(loads).unwrap_or(0.0)
 }
 
 /// An undirected simple graph on `n` nodes stored as adjacency bitsets.

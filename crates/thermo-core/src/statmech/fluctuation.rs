@@ -33,30 +33,20 @@ fn check_finite(values: &[f64]) -> Result<(), StatmechError> {
     }
 }
 
+/// Mean (0 for an empty slice; callers check lengths first).
 fn mean(x: &[f64]) -> f64 {
-    x.iter().sum::<f64>() / x.len() as f64
+    crate::stats::describe::mean(x).unwrap_or(0.0)
 }
 
-/// Population variance (n denominator).
+/// Population variance (n denominator; 0 for an empty slice).
 fn variance(x: &[f64]) -> f64 {
-    let m = mean(x);
-    x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / x.len() as f64
+    crate::stats::describe::variance(x, 0).unwrap_or(0.0)
 }
 
-/// Biased lag-`k` autocorrelation with the common mean (the reference estimator); 0 when
-/// n < k + 2 or the series is constant.
+/// Lag-`k` autocorrelation with the common mean and n denominator (the reference
+/// estimator); 0 where it is undefined (n < k + 2, or a constant series).
 fn autocorrelation(x: &[f64], k: usize) -> f64 {
-    let n = x.len();
-    if n < k + 2 {
-        return 0.0;
-    }
-    let m = mean(x);
-    let den: f64 = x.iter().map(|v| (v - m) * (v - m)).sum();
-    if den == 0.0 {
-        return 0.0;
-    }
-    let num: f64 = (0..n - k).map(|i| (x[i] - m) * (x[i + k] - m)).sum();
-    num / den
+    crate::stats::autocorr::acf(x, k).unwrap_or(0.0)
 }
 
 /// Smallest series an AR(1) fit accepts.
