@@ -275,6 +275,8 @@ pub struct LayerOutputs<'a> {
     pub phase_transition: &'a PhaseTransitionRisk,
     /// Contingency.
     pub contingency: &'a ContingencyReport,
+    /// The coverage slots contingency was computed on (contingency window, slot rule).
+    pub slots: &'a SlotIndex,
 }
 
 /// Composes the health section of `schedule` at `at`.
@@ -285,17 +287,7 @@ pub fn assess(
     config: &AnalysisConfig,
 ) -> HealthSection {
     let h = &config.health;
-    let window = (config.contingency.window_days > 0).then(|| {
-        (
-            at,
-            at + Duration::days(i64::from(config.contingency.window_days)),
-        )
-    });
-    let coverage = coverage_ratio(&SlotIndex::build(
-        schedule,
-        config.contingency.slots,
-        window,
-    ));
+    let coverage = coverage_ratio(layers.slots);
     let mut alerts = Vec::new();
 
     // Defense in depth from the whole state vector.

@@ -11,7 +11,7 @@ use crate::baselines::BaselinesConfig;
 use crate::entropy::{EntropyReport, ThresholdSlowingRule, schedule_entropy_between};
 use crate::model::Schedule;
 use crate::queueing::utilization::{UtilizationConfig, UtilizationReport, schedule_utilization};
-use crate::resilience::contingency::{ContingencyConfig, ContingencyReport, analyze_contingency};
+use crate::resilience::contingency::{ContingencyConfig, ContingencyReport};
 use crate::resilience::defense::DefenseConfig;
 use crate::resilience::homeostasis::HomeostasisConfig;
 use crate::resilience::zones::ZonesConfig;
@@ -177,10 +177,15 @@ pub fn analyze(schedule: &Schedule, at: NaiveDate, config: &AnalysisConfig) -> A
         )
     });
     let barriers = energy_barriers(schedule, contingency_window, config);
-    let contingency = analyze_contingency(
+    let slots = crate::resilience::contingency::SlotIndex::build(
         schedule,
-        &config.contingency,
+        config.contingency.slots,
         contingency_window,
+    );
+    let contingency = crate::resilience::contingency::analyze_contingency_on(
+        schedule,
+        &slots,
+        &config.contingency,
         &|people| match people {
             [p] => barriers.get(p.index()).copied().flatten(),
             _ => None,
@@ -195,6 +200,7 @@ pub fn analyze(schedule: &Schedule, at: NaiveDate, config: &AnalysisConfig) -> A
             transport: &transport,
             phase_transition: &phase_transition,
             contingency: &contingency,
+            slots: &slots,
         },
         config,
     );

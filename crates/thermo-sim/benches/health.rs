@@ -61,6 +61,14 @@ fn bench(c: &mut Criterion) {
         })
     });
     let report = analyze(&schedule, at, &config);
+    let slots = thermo_core::resilience::contingency::SlotIndex::build(
+        &schedule,
+        config.contingency.slots,
+        Some((
+            at,
+            at + chrono::Duration::days(i64::from(config.contingency.window_days)),
+        )),
+    );
     group.bench_function("section_health_composition", |b| {
         b.iter(|| {
             thermo_core::health::assess(
@@ -72,6 +80,7 @@ fn bench(c: &mut Criterion) {
                     transport: &report.transport,
                     phase_transition: &report.phase_transition,
                     contingency: &report.contingency,
+                    slots: &slots,
                 },
                 &config,
             )

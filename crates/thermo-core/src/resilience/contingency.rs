@@ -477,6 +477,17 @@ pub fn analyze_contingency(
     energy_barrier: &dyn Fn(&[PersonIdx]) -> Option<f64>,
 ) -> ContingencyReport {
     let index = SlotIndex::build(schedule, config.slots, window);
+    analyze_contingency_on(schedule, &index, config, energy_barrier)
+}
+
+/// [`analyze_contingency`] on slots already built with [`SlotIndex::build`], for callers
+/// that use the same slots for something else (the health report's coverage ratio).
+pub fn analyze_contingency_on(
+    schedule: &Schedule,
+    index: &SlotIndex,
+    config: &ContingencyConfig,
+    energy_barrier: &dyn Fn(&[PersonIdx]) -> Option<f64>,
+) -> ContingencyReport {
     let n_people = schedule.people.len();
 
     let mut pre_contingency = Vec::new();
@@ -556,7 +567,7 @@ pub fn analyze_contingency(
 
     let centrality = if config.centrality {
         Some(person_slot_centrality(
-            &index,
+            index,
             n_people,
             config.eigenvector_max_iter,
         ))
