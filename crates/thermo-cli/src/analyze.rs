@@ -40,7 +40,7 @@ pub fn load_config(path: Option<&Path>) -> anyhow::Result<AnalysisConfig> {
         .map_err(|e| BadInput(format!("{}: cannot read config: {e}", path.display())))?;
     let config: AnalysisConfig = toml::from_str(&text)
         .map_err(|e| BadInput(format!("{}: {}", path.display(), e.to_string().trim_end())))?;
-    validate_transport_config(&config).map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
+    validate_config(&config).map_err(|e| BadInput(format!("{}: {e}", path.display())))?;
     Ok(config)
 }
 
@@ -151,11 +151,14 @@ fn push_rows(out: &mut String, rows: &[(&str, String)]) {
     }
 }
 
-/// Range checks of the `[utilization]` and `[transport]` sections (their keys are checked by
-/// the TOML reader).
-fn validate_transport_config(config: &AnalysisConfig) -> Result<(), String> {
+/// Range checks of every section that has them (`[utilization]`, `[transport]`, `[defense]`,
+/// `[homeostasis]`, `[contingency]`); unknown keys are rejected by the TOML reader.
+fn validate_config(config: &AnalysisConfig) -> Result<(), String> {
     config.utilization.validate().map_err(|e| e.to_string())?;
-    config.transport.validate().map_err(|e| e.to_string())
+    config.transport.validate().map_err(|e| e.to_string())?;
+    config.defense.validate().map_err(|e| e.to_string())?;
+    config.homeostasis.validate().map_err(|e| e.to_string())?;
+    config.contingency.validate().map_err(|e| e.to_string())
 }
 
 /// Optional number: `∞` for unbounded values.

@@ -184,3 +184,22 @@ fn config_changes_the_entropy_window() {
     let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["entropy"]["assignments_counted"], 8);
 }
+
+#[test]
+fn config_with_an_out_of_range_defense_setting_exits_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("thermo.toml");
+    std::fs::write(&config, "[defense]\nstep_down_checks = 0\n").unwrap();
+    let out = thermo(&[
+        "analyze",
+        &fixture("clinic"),
+        "--config",
+        &config.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("thermo.toml") && err.contains("defense.step_down_checks"),
+        "{err}"
+    );
+}
