@@ -3,5 +3,10 @@
 //! Modules:
 //! - [`demo`]: a realistic, seeded residency program (`thermo demo`) with a winter stress
 //!   period, and the daily metrics derived from any schedule.
+//! - [`stream`]: the hourly observations a scenario run emits and every detector of the
+//!   module comparison consumes, and the run's ground truth.
+//! - [`roc`]: ROC AUC and curves for the comparison and the literature check.
 
 pub mod demo;
+pub mod roc;
+pub mod stream;
