@@ -687,6 +687,114 @@ async fn a_check_is_stored_served_and_exported() {
     ctx.finish().await;
 }
 
+/// The ward needs two people with the `icu` skill; `spare_skilled` more skilled people stand
+/// by unassigned (with none, a single loss cannot be repaired).
+fn ward_bundle(spare_skilled: usize) -> Value {
+    let mut people = vec![
+        json!({"id": "r1", "role": "resident", "skills": ["icu"]}),
+        json!({"id": "r2", "role": "resident", "skills": ["icu"]}),
+        json!({"id": "f1", "role": "faculty"}),
+    ];
+    for i in 0..spare_skilled {
+        people.push(json!({"id": format!("s{i}"), "role": "resident", "skills": ["icu"]}));
+    }
+    let mut assignments = Vec::new();
+    for day in 1..=9 {
+        for (person, rotation) in [("r1", "ward"), ("r2", "ward"), ("f1", "clinic")] {
+            assignments.push(json!({
+                "person_id": person, "date": format!("2026-03-0{day}"), "session": "AM", "rotation": rotation
+            }));
+        }
+    }
+    json!({
+        "people": people,
+        "rotations": [
+            {"id": "ward", "kind": "inpatient", "min_coverage": 2, "required_skill": "icu"},
+            {"id": "clinic", "kind": "outpatient"}
+        ],
+        "assignments": assignments,
+    })
+}
+
+#[tokio::test]
+async fn the_defense_level_is_held_across_checks_until_enough_calm_checks() {
+    let ctx = Ctx::sqlite(config()).await;
+    let s = &ctx.state;
+    let run = || async {
+        let (status, run) = call(
+            s,
+            "POST",
+            "/api/v1/programs/icu/checks/run",
+            Some(ADMIN),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{run}");
+        run["report"]["health"]["defense"].clone()
+    };
+    let put = |bundle: Value| async move {
+        let (status, body) = call(
+            s,
+            "PUT",
+            "/api/v1/programs/icu/schedule",
+            Some(ADMIN),
+            Some(bundle),
+            &[],
+        )
+        .await;
+        assert!(status.is_success(), "{body}");
+    };
+
+    put(ward_bundle(0)).await;
+    let fragile = run().await;
+    let raised = fragile["level"].clone();
+    assert_eq!(fragile["hysteresis"]["previous_level"], "PREVENTION");
+    assert_eq!(fragile["hysteresis"]["raw_level"], raised);
+    assert_ne!(raised, "PREVENTION", "{fragile}");
+    let (_, alerts) = call(
+        s,
+        "GET",
+        "/api/v1/programs/icu/alerts",
+        Some(ADMIN),
+        None,
+        &[],
+    )
+    .await;
+    let kinds: Vec<_> = alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(kinds.iter().any(|k| k == "defense_escalation"), "{kinds:?}");
+
+    // The repaired schedule alone asks for less, but the level is held for k − 1 checks.
+    put(ward_bundle(1)).await;
+    let k = s.config.analysis.defense.step_down_checks;
+    for calm in 1..k {
+        let held = run().await;
+        assert_eq!(held["level"], raised, "check {calm}: {held}");
+        assert_eq!(held["hysteresis"]["held"], true);
+        assert_eq!(held["hysteresis"]["calm_checks"], calm);
+        assert_ne!(held["hysteresis"]["raw_level"], raised);
+    }
+    let released = run().await;
+    assert_eq!(
+        released["level"], released["hysteresis"]["raw_level"],
+        "{released}"
+    );
+    assert_eq!(released["hysteresis"]["held"], false);
+    // The memory is in the database, not in the process.
+    let program = s.store.program("icu").await.unwrap().unwrap();
+    let memory = s.store.defense_memory(program.id).await.unwrap().unwrap();
+    assert_eq!(
+        serde_json::to_value(memory.level).unwrap(),
+        released["level"]
+    );
+    ctx.finish().await;
+}
+
 #[tokio::test]
 async fn errors_share_one_shape_and_reads_can_be_open() {
     let mut open = config();
