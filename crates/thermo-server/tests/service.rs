@@ -1257,3 +1257,58 @@ fn promtool_check(exposition: &str) {
         "promtool check metrics failed:\n{text}"
     );
 }
+
+#[tokio::test]
+async fn a_request_in_flight_at_shutdown_completes_and_is_stored() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("thermo.db").display());
+    let state = AppState::new(Store::connect(&url).await.unwrap(), config());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(thermo_server::serve(state, listener, async move {
+        let _ = stopped.await;
+    }));
+
+    // Send the headers and half the body, then ask the server to stop.
+    let body = bundle().to_string();
+    let (first, second) = body.as_bytes().split_at(body.len() / 2);
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "PUT /api/v1/programs/icu/schedule HTTP/1.1\r\nHost: {address}\r\n\
+         Authorization: Bearer {ADMIN}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(first).await.unwrap();
+    stream.flush().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    stop.send(()).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        !server.is_finished(),
+        "the server waits for the request in flight"
+    );
+    assert!(
+        tokio::net::TcpStream::connect(address).await.is_err(),
+        "no new connection is accepted while draining"
+    );
+
+    stream.write_all(second).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.starts_with("HTTP/1.1 20"), "{response}");
+    tokio::time::timeout(std::time::Duration::from_secs(10), server)
+        .await
+        .expect("the server stops once the request is answered")
+        .unwrap()
+        .unwrap();
+
+    let store = Store::connect(&url).await.unwrap();
+    let program = store.program("icu").await.unwrap().expect("stored");
+    assert!(store.latest_schedule(program.id).await.unwrap().is_some());
+    store.close().await;
+}
