@@ -766,3 +766,266 @@ pub fn markdown_table(rows: &[LiteratureRow]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paper() -> MayModel {
+        MayModel::default()
+    }
+
+    #[test]
+    fn drift_at_known_points() {
+        let m = paper();
+        assert_eq!(m.drift(0.0, 0.2), 0.0);
+        // 0.5·0.5 − 0.2·0.25/0.26
+        assert!((m.drift(0.5, 0.2) - (0.25 - 0.05 / 0.26)).abs() < 1e-15);
+        // At the carrying capacity only harvesting remains: −h·1/(0.01 + 1).
+        assert!((m.drift(1.0, 0.15) + 0.15 / 1.01).abs() < 1e-15);
+    }
+
+    #[test]
+    fn fold_matches_the_papers_bifurcation_value() {
+        let m = paper();
+        let fold = m.fold().unwrap();
+        // bcrit = 0.260437 in sim_may_fold.py (Mathematica); x solves 2x³ − x² + 0.01 = 0.
+        assert!((fold.h - 0.260437).abs() < 5e-7, "h_fold = {}", fold.h);
+        assert!((2.0 * fold.x.powi(3) - fold.x.powi(2) + 0.01).abs() < 1e-12);
+        assert!(m.drift(fold.x, fold.h).abs() < 1e-12);
+        // Saddle-node: the drift's slope vanishes too.
+        let e = 1e-6;
+        let slope = (m.drift(fold.x + e, fold.h) - m.drift(fold.x - e, fold.h)) / (2.0 * e);
+        assert!(slope.abs() < 1e-8, "slope {slope}");
+    }
+
+    #[test]
+    fn upper_equilibrium_matches_the_papers_initial_condition() {
+        let m = paper();
+        let x = m.upper_equilibrium(0.15).unwrap();
+        assert!((x - 0.8197).abs() < 5e-5, "x* = {x}");
+        assert!(m.drift(x, 0.15).abs() < 1e-12);
+        // Stable: the drift pushes back towards x*.
+        assert!(m.drift(x + 0.01, 0.15) < 0.0 && m.drift(x - 0.01, 0.15) > 0.0);
+        assert!(m.upper_equilibrium(0.27).is_err());
+        assert!(m.upper_equilibrium(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn transition_time_is_where_the_ramp_crosses_the_fold() {
+        let m = paper();
+        let t = m.transition_time().unwrap();
+        let h_fold = m.fold().unwrap().h;
+        let i = (t / m.dt).round() as usize;
+        // tcrit is the second step above the fold.
+        assert!(m.h_at_step(Forcing::Ramp, i - 2) <= h_fold);
+        assert!(m.h_at_step(Forcing::Ramp, i - 1) > h_fold);
+        assert!((t - 1380.46).abs() < 0.01, "t = {t}");
+        assert_eq!(m.h_at_step(Forcing::Null, i), 0.15);
+    }
+
+    #[test]
+    fn bad_models_are_rejected() {
+        let no_fold = MayModel { s: 1.0, ..paper() };
+        assert_eq!(no_fold.fold(), Err(LiteratureError::NoFold));
+        let no_transition = MayModel {
+            h_end: 0.2,
+            ..paper()
+        };
+        assert!(matches!(
+            no_transition.transition_time(),
+            Err(LiteratureError::NoTransition { .. })
+        ));
+        for bad in [
+            MayModel {
+                dt: f64::NAN,
+                ..paper()
+            },
+            MayModel {
+                sigma: -0.1,
+                ..paper()
+            },
+            MayModel {
+                sample_interval: 0.015,
+                ..paper()
+            },
+            MayModel {
+                r: f64::INFINITY,
+                ..paper()
+            },
+        ] {
+            assert!(matches!(
+                bad.validate(),
+                Err(LiteratureError::InvalidSetting { .. })
+            ));
+        }
+        for config in [
+            LiteratureConfig {
+                forced_runs: 0,
+                ..LiteratureConfig::quick()
+            },
+            LiteratureConfig {
+                null_runs: 0,
+                ..LiteratureConfig::quick()
+            },
+            // Too short to hold 500 samples before the transition.
+            LiteratureConfig {
+                model: MayModel {
+                    t_max: 400.0,
+                    ..paper()
+                },
+                ..LiteratureConfig::quick()
+            },
+        ] {
+            assert!(matches!(
+                run(&config),
+                Err(LiteratureError::InvalidSetting { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn simulation_is_seeded_and_sampled_every_unit_time() {
+        let m = paper();
+        let t = m.transition_time().unwrap();
+        let sim = |seed: u64, forcing| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            m.simulate(forcing, t, &mut rng).unwrap()
+        };
+        let a = sim(1, Forcing::Ramp);
+        assert_eq!(a.values.len(), 1381);
+        assert_eq!(a.times[1380], 1380.0);
+        assert_eq!(a, sim(1, Forcing::Ramp));
+        assert_ne!(a, sim(2, Forcing::Ramp));
+        // A null run fluctuates around x* with the linearised (OU) spread
+        // σ/√(2|f′(x*)|) ≈ 0.0116.
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let null = m.simulate(Forcing::Null, m.t_max, &mut rng).unwrap();
+        assert_eq!(null.values.len(), 1500);
+        let mean = null.values.iter().sum::<f64>() / 1500.0;
+        let var = null.values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 1499.0;
+        assert!((mean - 0.8197).abs() < 0.005, "mean {mean}");
+        assert!((var.sqrt() - 0.0116).abs() < 0.003, "sd {}", var.sqrt());
+        // The forced run drifts down the upper branch towards the fold (x ≈ 0.48).
+        let tail = a.values[1300..].iter().sum::<f64>() / 81.0;
+        assert!(tail < 0.7 && tail > 0.3, "tail mean {tail}");
+    }
+
+    #[test]
+    fn prediction_rows_follow_compute_roc() {
+        let times: Vec<f64> = (0..1381).map(f64::from).collect();
+        // Early window of the 1500 series: [828, 1104] holds grid rows 830..=1100 (28).
+        let rows = prediction_rows(&times, 0.6 * 1380.0, 0.8 * 1380.0);
+        let expected: Vec<usize> = (0..10).map(|j| 830 + 30 * j).collect();
+        assert_eq!(rows, expected);
+        // Three grid rows: np.round(linspace(0, 2, 10)) = 0,0,0,1,1,1,1,2,2,2.
+        let rows = prediction_rows(&times, 995.0, 1020.0);
+        assert_eq!(
+            rows,
+            vec![1000, 1000, 1000, 1010, 1010, 1010, 1010, 1020, 1020, 1020]
+        );
+        assert!(prediction_rows(&times, 1381.0, 1400.0).is_empty());
+    }
+
+    #[test]
+    fn tau_skips_the_first_defined_value() {
+        let times = [0.0, 1.0, 2.0, 3.0, 4.0];
+        // Without the 9 the rest rises strictly.
+        let column = [None, Some(9.0), Some(1.0), Some(2.0), Some(3.0)];
+        assert_eq!(tau_from_second(&times, &column), Some(1.0));
+        assert_eq!(tau_from_second(&times, &column[..3]), None);
+    }
+
+    #[test]
+    fn null_runs_scored_against_null_runs_are_near_chance() {
+        // A negative control: the pipeline itself must not separate two sets of null runs.
+        let m = paper();
+        let t = m.transition_time().unwrap();
+        let forced_points = t as usize + 1;
+        let full_points = 1500;
+        let scores = |stream: u64| {
+            let mut rng = ChaCha8Rng::seed_from_u64(77);
+            rng.set_stream(stream);
+            let traj = m.simulate(Forcing::Null, m.t_max, &mut rng).unwrap();
+            score_trajectory(&traj, forced_points, full_points, 1.0, Protocol::Paper).unwrap()
+        };
+        let a: Vec<Scores> = (0..12).map(scores).collect();
+        let b: Vec<Scores> = (12..24).map(scores).collect();
+        let late_variance = cell(1, 1, 0);
+        let pick = |s: &[Scores]| -> Vec<f64> {
+            s.iter()
+                .flat_map(|x| x[late_variance].iter().copied())
+                .collect()
+        };
+        let auc = roc_auc(&pick(&a), &pick(&b)).unwrap();
+        assert!((0.2..=0.8).contains(&auc), "null vs null AUC {auc}");
+    }
+
+    #[test]
+    fn quick_run_is_deterministic_and_separates_forced_from_null() {
+        let config = LiteratureConfig::quick();
+        let rows = run(&config).unwrap();
+        assert_eq!(rows.len(), 8);
+        let single = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(|| run(&config).unwrap());
+        assert_eq!(rows, single);
+        let calls = AtomicUsize::new(0);
+        let again = run_with_progress(&config, &|_, total| {
+            assert_eq!(total, 20);
+            calls.fetch_add(1, Ordering::Relaxed);
+        })
+        .unwrap();
+        assert_eq!(rows, again);
+        assert_eq!(calls.load(Ordering::Relaxed), 20);
+        for r in &rows {
+            assert_eq!(r.model, "may_fold");
+            assert_eq!(r.simulations, 20);
+            assert!((0.0..=1.0).contains(&r.auc_ours));
+            assert_eq!(
+                Some(r.auc_published),
+                published_auc(r.length, &r.window, &r.indicator)
+            );
+        }
+        let find = |length, window: &str, indicator: &str| {
+            rows.iter()
+                .find(|r| r.length == length && r.window == window && r.indicator == indicator)
+                .unwrap()
+                .auc_ours
+        };
+        // Close to the fold both indicators rise clearly in every forced run.
+        assert!(find(1500, "late", "variance") > 0.8);
+        assert!(find(1500, "late", "ac1") > 0.7);
+    }
+
+    #[test]
+    fn prefix_protocol_runs_without_look_ahead() {
+        let config = LiteratureConfig {
+            forced_runs: 3,
+            null_runs: 3,
+            protocol: Protocol::Prefix,
+            ..LiteratureConfig::default()
+        };
+        let rows = run(&config).unwrap();
+        assert_eq!(rows.len(), 8);
+        assert!(rows.iter().all(|r| (0.0..=1.0).contains(&r.auc_ours)));
+        assert!(rows.iter().all(|r| r.simulations == 6));
+    }
+
+    #[test]
+    fn markdown_table_lists_every_row() {
+        let rows = vec![LiteratureRow {
+            model: MODEL_NAME.into(),
+            length: 500,
+            window: "late".into(),
+            indicator: "variance".into(),
+            auc_ours: 0.8,
+            auc_published: 0.874,
+            simulations: 20,
+        }];
+        let table = markdown_table(&rows);
+        assert!(table.contains("| 500 | late | variance | 0.800 | 0.874 | -0.074 | 20 |"));
+    }
+}
