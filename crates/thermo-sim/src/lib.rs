@@ -6,7 +6,9 @@
 //! - [`stream`]: the hourly observations a scenario run emits and every detector of the
 //!   module comparison consumes, and the run's ground truth.
 //! - [`roc`]: ROC AUC and curves for the comparison and the literature check.
+//! - [`literature`]: May's harvesting model through a fold, scored as in Bury et al. 2021.
 
 pub mod demo;
+pub mod literature;
 pub mod roc;
 pub mod stream;
