@@ -6,7 +6,10 @@
 //! - [`stream`]: the hourly observations a scenario run emits and every detector of the
 //!   module comparison consumes, and the run's ground truth.
 //! - [`roc`]: ROC AUC and curves for the comparison and the literature check.
+//! - [`scenario`]: the hourly scenario simulator (units, people, roster, arrivals,
+//!   rebalancing, absences) with its ground truth, TOML presets and bundle writer.
 
 pub mod demo;
 pub mod roc;
+pub mod scenario;
 pub mod stream;
