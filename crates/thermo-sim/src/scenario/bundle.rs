@@ -14,8 +14,9 @@
 //!   first hour to the date of the last;
 //! - swaps: a cover is an executed absorb from the absent person to the colleague who
 //!   covered; an open shift nobody covered is a rejected absorb without a target; each
-//!   overload swap request is a rejected one-to-one request without a target, attributed in
-//!   turn to the people on duty in its unit that hour;
+//!   overload swap request (someone asking the pool to take their shift) is a rejected
+//!   absorb without a target, attributed in turn to the people on duty in its unit that
+//!   hour;
 //! - metrics, hourly, stamped at the start of the hour: `utilization` (work present ÷
 //!   capacity; omitted when the capacity is 0), `backlog`, `arrivals` (tasks) and
 //!   `coverage` (Σ min(on duty, required) ÷ Σ required) for the whole program and as
@@ -326,7 +327,7 @@ pub fn to_schedule(run: &RecordedRun) -> Result<Schedule, ModelError> {
                         source,
                         None,
                         hour,
-                        SwapKind::OneToOne,
+                        SwapKind::Absorb,
                         SwapStatus::Rejected,
                     )?;
                 }

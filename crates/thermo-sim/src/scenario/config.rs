@@ -901,3 +901,22 @@ mod tests {
         assert!(err.contains("people_per_unit_min") && err.contains("at least 10"), "{err}");
     }
 }
+
+#[cfg(test)]
+mod example_file {
+    use super::*;
+
+    /// `examples/compare/scenarios.toml` spells out every default.
+    #[test]
+    fn example_file_is_the_default() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/compare/scenarios.toml");
+        let parsed = ScenarioConfig::from_file(Path::new(path)).unwrap();
+        assert_eq!(parsed, ScenarioConfig::default());
+        // Every key is written out: the file has as many assignments as the default
+        // serialises to (root_unit, which is absent by default, is commented out).
+        let text = std::fs::read_to_string(path).unwrap();
+        let table: toml::Table = toml::from_str(&text).unwrap();
+        let default = toml::Table::try_from(ScenarioConfig::default()).unwrap();
+        assert_eq!(table.to_string().lines().count(), default.to_string().lines().count());
+    }
+}
