@@ -54,7 +54,14 @@ fn a_run_written_as_a_bundle_reads_back_and_analyzes() {
         .sum();
     assert_eq!(schedule.assignments.len(), worked_half_days);
     let series = schedule.metric_series();
-    for name in ["utilization", "backlog", "arrivals", "coverage", "utilization.ward", "coverage.night"] {
+    for name in [
+        "utilization",
+        "backlog",
+        "arrivals",
+        "coverage",
+        "utilization.ward",
+        "coverage.night",
+    ] {
         let s = series
             .iter()
             .find(|s| s.metric == name)
@@ -134,7 +141,12 @@ fn real_demand_from_inrc2_drives_a_run() {
         for skill in &skills {
             let nurses = cover.get(&(hour, skill.clone())).copied().unwrap_or(0.0);
             let t = start + Duration::hours(i64::from(hour));
-            let _ = writeln!(csv, "{},{skill},{}", t.to_rfc3339(), nurses * TASKS_PER_COVERED_NURSE_HOUR);
+            let _ = writeln!(
+                csv,
+                "{},{skill},{}",
+                t.to_rfc3339(),
+                nurses * TASKS_PER_COVERED_NURSE_HOUR
+            );
         }
     }
     let dir = tempfile::tempdir().unwrap();

@@ -80,9 +80,10 @@ impl HourlyArrivals {
             path: path.display().to_string(),
             message: e.to_string(),
         })?;
-        let name = path
-            .file_name()
-            .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         let text = String::from_utf8(bytes).map_err(|e| {
             ScenarioError::Csv(vec![Diagnostic::file(
                 &name,
@@ -109,7 +110,12 @@ impl HourlyArrivals {
             .from_reader(text.strip_prefix('\u{feff}').unwrap_or(text).as_bytes());
         let headers = match reader.headers() {
             Ok(h) => h.clone(),
-            Err(e) => return Err(ScenarioError::Csv(vec![Diagnostic::file(file, e.to_string())])),
+            Err(e) => {
+                return Err(ScenarioError::Csv(vec![Diagnostic::file(
+                    file,
+                    e.to_string(),
+                )]));
+            }
         };
         let find = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
         let (ts_col, arr_col, unit_col) = (find("timestamp"), find("arrivals"), find("unit"));
@@ -186,7 +192,10 @@ impl HourlyArrivals {
                                 line,
                                 &headers[c],
                                 name,
-                                format!("is not a configured unit (expected one of {})", units.join(", ")),
+                                format!(
+                                    "is not a configured unit (expected one of {})",
+                                    units.join(", ")
+                                ),
                             ));
                             None
                         }
@@ -260,7 +269,10 @@ impl HourlyArrivals {
                         line,
                         &headers[ts_col],
                         &time.to_rfc3339(),
-                        format!("repeats the hour (and unit {}) of line {}", units[u], seen[i]),
+                        format!(
+                            "repeats the hour (and unit {}) of line {}",
+                            units[u], seen[i]
+                        ),
                     ));
                     break;
                 }
@@ -308,10 +320,15 @@ fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t.with_timezone(&Utc));
     }
-    ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-        .map(|n| n.and_utc())
+    [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+    .map(|n| n.and_utc())
 }
 
 #[cfg(test)]
@@ -357,32 +374,69 @@ mod tests {
                     2026-01-05T01:00:00Z,zz,1\n\
                     2026-01-05T02:00:00Z,a,-3\n\
                     2026-01-05T03:00:00Z,a,NaN\n";
-        let Err(ScenarioError::Csv(d)) = HourlyArrivals::parse_csv(text, "arr.csv", &config(&["a"]))
+        let Err(ScenarioError::Csv(d)) =
+            HourlyArrivals::parse_csv(text, "arr.csv", &config(&["a"]))
         else {
             panic!("expected CSV diagnostics");
         };
         let text: Vec<String> = d.iter().map(ToString::to_string).collect();
         assert_eq!(d.len(), 4, "{text:#?}");
-        assert!(text[0].starts_with("arr.csv:3: column \"timestamp\": value \"yesterday\""), "{}", text[0]);
-        assert!(text[1].starts_with("arr.csv:4: column \"unit\": value \"zz\""), "{}", text[1]);
-        assert!(text[2].starts_with("arr.csv:5: column \"arrivals\": value \"-3\""), "{}", text[2]);
-        assert!(text[3].starts_with("arr.csv:6: column \"arrivals\": value \"NaN\""), "{}", text[3]);
+        assert!(
+            text[0].starts_with("arr.csv:3: column \"timestamp\": value \"yesterday\""),
+            "{}",
+            text[0]
+        );
+        assert!(
+            text[1].starts_with("arr.csv:4: column \"unit\": value \"zz\""),
+            "{}",
+            text[1]
+        );
+        assert!(
+            text[2].starts_with("arr.csv:5: column \"arrivals\": value \"-3\""),
+            "{}",
+            text[2]
+        );
+        assert!(
+            text[3].starts_with("arr.csv:6: column \"arrivals\": value \"NaN\""),
+            "{}",
+            text[3]
+        );
     }
 
     #[test]
     fn duplicates_off_grid_times_missing_columns_and_empty_files_are_errors() {
         let c = config(&["a"]);
         let dup = "timestamp,unit,arrivals\n2026-01-05T00:00:00Z,a,1\n2026-01-05T00:00:00Z,a,2\n";
-        let err = HourlyArrivals::parse_csv(dup, "d.csv", &c).unwrap_err().to_string();
-        assert!(err.contains("d.csv:3") && err.contains("repeats") && err.contains("line 2"), "{err}");
+        let err = HourlyArrivals::parse_csv(dup, "d.csv", &c)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("d.csv:3") && err.contains("repeats") && err.contains("line 2"),
+            "{err}"
+        );
         let off = "timestamp,arrivals\n2026-01-05T00:00:00Z,1\n2026-01-05T00:30:00Z,2\n";
-        let err = HourlyArrivals::parse_csv(off, "o.csv", &c).unwrap_err().to_string();
-        assert!(err.contains("o.csv:3") && err.contains("whole number of hours"), "{err}");
+        let err = HourlyArrivals::parse_csv(off, "o.csv", &c)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("o.csv:3") && err.contains("whole number of hours"),
+            "{err}"
+        );
         let missing = "time,arrivals\n2026-01-05T00:00:00Z,1\n";
-        let err = HourlyArrivals::parse_csv(missing, "m.csv", &c).unwrap_err().to_string();
-        assert!(err.contains("m.csv:1") && err.contains("timestamp"), "{err}");
+        let err = HourlyArrivals::parse_csv(missing, "m.csv", &c)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("m.csv:1") && err.contains("timestamp"),
+            "{err}"
+        );
         let empty = "timestamp,arrivals\n";
-        let err = HourlyArrivals::parse_csv(empty, "e.csv", &c).unwrap_err().to_string();
-        assert!(err.contains("e.csv") && err.contains("no data rows"), "{err}");
+        let err = HourlyArrivals::parse_csv(empty, "e.csv", &c)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("e.csv") && err.contains("no data rows"),
+            "{err}"
+        );
     }
 }

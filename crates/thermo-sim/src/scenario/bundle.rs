@@ -115,7 +115,9 @@ pub fn record_run(
 pub fn record_run_with(sim: &mut Simulator, scenario: ScenarioKind, seed: u64) -> RecordedRun {
     sim.set_event_log(true);
     let mut hours = Vec::new();
-    let output = sim.run(scenario, seed, &mut |h: &HourObservation| hours.push(h.clone()));
+    let output = sim.run(scenario, seed, &mut |h: &HourObservation| {
+        hours.push(h.clone())
+    });
     let events = sim.take_events();
     sim.set_event_log(false);
     RecordedRun {
@@ -127,7 +129,11 @@ pub fn record_run_with(sim: &mut Simulator, scenario: ScenarioKind, seed: u64) -
 }
 
 fn session_of(t: DateTime<Utc>) -> Session {
-    if t.hour() < 12 { Session::Am } else { Session::Pm }
+    if t.hour() < 12 {
+        Session::Am
+    } else {
+        Session::Pm
+    }
 }
 
 /// The run as a schedule bundle (see the module documentation for the mapping).
@@ -178,8 +184,8 @@ pub fn to_schedule(run: &RecordedRun) -> Result<Schedule, ModelError> {
     let people = layout.people.len();
     let mut worked = vec![0u32; people * units];
     let flush = |b: &mut ScheduleBuilder,
-                     worked: &mut [u32],
-                     when: DateTime<Utc>|
+                 worked: &mut [u32],
+                 when: DateTime<Utc>|
      -> Result<(), ModelError> {
         let block = Block {
             date: when.date_naive(),

@@ -140,7 +140,11 @@ impl StaffingConfig {
 
     /// Required headcount of shift `k` (0 day, 1 evening, 2 night).
     pub fn required(&self, k: usize) -> u32 {
-        [self.required_day, self.required_evening, self.required_night][k.min(2)]
+        [
+            self.required_day,
+            self.required_evening,
+            self.required_night,
+        ][k.min(2)]
     }
 }
 
@@ -534,8 +538,18 @@ impl Check {
     }
 
     fn common(&mut self, p: &str, c: CommonKeys<'_>, units: &[String], horizon_days: f64) {
-        self.range(&format!("{p}.onset_day_min"), c.onset_day_min, 0.0, horizon_days);
-        self.range(&format!("{p}.onset_day_max"), c.onset_day_max, 0.0, horizon_days);
+        self.range(
+            &format!("{p}.onset_day_min"),
+            c.onset_day_min,
+            0.0,
+            horizon_days,
+        );
+        self.range(
+            &format!("{p}.onset_day_max"),
+            c.onset_day_max,
+            0.0,
+            horizon_days,
+        );
         self.min_max_f(
             &format!("{p}.onset_day_min"),
             c.onset_day_min,
@@ -590,9 +604,17 @@ impl ScenarioConfig {
         }
         for (i, u) in s.units.iter().enumerate() {
             if u.trim().is_empty() {
-                c.fail(&format!("simulator.units[{i}]"), format!("{u:?}"), "a non-empty name");
+                c.fail(
+                    &format!("simulator.units[{i}]"),
+                    format!("{u:?}"),
+                    "a non-empty name",
+                );
             } else if s.units[..i].contains(u) {
-                c.fail(&format!("simulator.units[{i}]"), format!("{u:?}"), "a unique name");
+                c.fail(
+                    &format!("simulator.units[{i}]"),
+                    format!("{u:?}"),
+                    "a unique name",
+                );
             }
         }
         if !s.unit_shares.is_empty() {
@@ -622,10 +644,18 @@ impl ScenarioConfig {
             st.people_per_unit_max,
         );
         if st.people_per_unit_max > 1000 {
-            c.fail(&format!("{p}.people_per_unit_max"), st.people_per_unit_max, "at most 1000");
+            c.fail(
+                &format!("{p}.people_per_unit_max"),
+                st.people_per_unit_max,
+                "at most 1000",
+            );
         }
         if st.day_start_hour > 23 {
-            c.fail(&format!("{p}.day_start_hour"), st.day_start_hour, "an hour in 0..=23");
+            c.fail(
+                &format!("{p}.day_start_hour"),
+                st.day_start_hour,
+                "an hour in 0..=23",
+            );
         }
         for (k, name) in ["day", "evening", "night"].iter().enumerate() {
             if st.required(k) > st.planned(k) {
@@ -637,7 +667,11 @@ impl ScenarioConfig {
             }
         }
         if st.max_shifts_per_week == 0 || st.max_shifts_per_week > 7 {
-            c.fail(&format!("{p}.max_shifts_per_week"), st.max_shifts_per_week, "1..=7");
+            c.fail(
+                &format!("{p}.max_shifts_per_week"),
+                st.max_shifts_per_week,
+                "1..=7",
+            );
         }
         let per_week = 7 * (st.planned_day + st.planned_evening + st.planned_night);
         if st.people_per_unit_min * st.max_shifts_per_week < per_week {
@@ -654,12 +688,27 @@ impl ScenarioConfig {
             );
         }
         c.positive(&format!("{p}.service_rate_mean"), st.service_rate_mean);
-        c.range(&format!("{p}.service_rate_spread"), st.service_rate_spread, 0.0, 0.95);
+        c.range(
+            &format!("{p}.service_rate_spread"),
+            st.service_rate_spread,
+            0.0,
+            0.95,
+        );
 
         let a = &s.arrivals;
         let p = "simulator.arrivals";
-        c.range(&format!("{p}.base_utilization_min"), a.base_utilization_min, 0.0, 10.0);
-        c.range(&format!("{p}.base_utilization_max"), a.base_utilization_max, 0.0, 10.0);
+        c.range(
+            &format!("{p}.base_utilization_min"),
+            a.base_utilization_min,
+            0.0,
+            10.0,
+        );
+        c.range(
+            &format!("{p}.base_utilization_max"),
+            a.base_utilization_max,
+            0.0,
+            10.0,
+        );
         c.min_max_f(
             &format!("{p}.base_utilization_min"),
             a.base_utilization_min,
@@ -667,8 +716,18 @@ impl ScenarioConfig {
             a.base_utilization_max,
         );
         c.range(&format!("{p}.daily_amplitude"), a.daily_amplitude, 0.0, 1.0);
-        c.range(&format!("{p}.daily_peak_hour"), a.daily_peak_hour, 0.0, 24.0);
-        c.range(&format!("{p}.weekend_reduction"), a.weekend_reduction, 0.0, 1.0);
+        c.range(
+            &format!("{p}.daily_peak_hour"),
+            a.daily_peak_hour,
+            0.0,
+            24.0,
+        );
+        c.range(
+            &format!("{p}.weekend_reduction"),
+            a.weekend_reduction,
+            0.0,
+            1.0,
+        );
 
         let r = &s.rebalancing;
         let p = "simulator.rebalancing";
@@ -679,11 +738,36 @@ impl ScenarioConfig {
                 "1..=168 (decisions can only react to hours already seen)",
             );
         }
-        c.range(&format!("{p}.transfer_tasks_per_hour"), r.transfer_tasks_per_hour, 0.0, 1e6);
-        c.range(&format!("{p}.transfer_source_pressure"), r.transfer_source_pressure, 0.0, 100.0);
-        c.range(&format!("{p}.transfer_target_pressure"), r.transfer_target_pressure, 0.0, 100.0);
-        c.range(&format!("{p}.redeploy_pressure"), r.redeploy_pressure, 0.0, 100.0);
-        c.range(&format!("{p}.redeploy_donor_pressure"), r.redeploy_donor_pressure, 0.0, 100.0);
+        c.range(
+            &format!("{p}.transfer_tasks_per_hour"),
+            r.transfer_tasks_per_hour,
+            0.0,
+            1e6,
+        );
+        c.range(
+            &format!("{p}.transfer_source_pressure"),
+            r.transfer_source_pressure,
+            0.0,
+            100.0,
+        );
+        c.range(
+            &format!("{p}.transfer_target_pressure"),
+            r.transfer_target_pressure,
+            0.0,
+            100.0,
+        );
+        c.range(
+            &format!("{p}.redeploy_pressure"),
+            r.redeploy_pressure,
+            0.0,
+            100.0,
+        );
+        c.range(
+            &format!("{p}.redeploy_donor_pressure"),
+            r.redeploy_donor_pressure,
+            0.0,
+            100.0,
+        );
         if r.redeploy_interval_hours == 0 {
             c.fail(&format!("{p}.redeploy_interval_hours"), 0, "at least 1");
         }
@@ -702,15 +786,39 @@ impl ScenarioConfig {
             ab.duration_days_max,
         );
         if ab.duration_days_max > 365 {
-            c.fail(&format!("{p}.duration_days_max"), ab.duration_days_max, "at most 365");
+            c.fail(
+                &format!("{p}.duration_days_max"),
+                ab.duration_days_max,
+                "at most 365",
+            );
         }
-        c.range(&format!("{p}.cover_accept_probability"), ab.cover_accept_probability, 0.0, 1.0);
-        c.range(&format!("{p}.cover_overload_drop"), ab.cover_overload_drop, 0.0, 100.0);
+        c.range(
+            &format!("{p}.cover_accept_probability"),
+            ab.cover_accept_probability,
+            0.0,
+            1.0,
+        );
+        c.range(
+            &format!("{p}.cover_overload_drop"),
+            ab.cover_overload_drop,
+            0.0,
+            100.0,
+        );
 
         let sw = &s.swaps;
         c.range("simulator.swaps.base_rate", sw.base_rate, 0.0, 10.0);
-        c.range("simulator.swaps.overload_gain", sw.overload_gain, 0.0, 100.0);
-        c.range("simulator.swaps.overload_threshold", sw.overload_threshold, 0.0, 100.0);
+        c.range(
+            "simulator.swaps.overload_gain",
+            sw.overload_gain,
+            0.0,
+            100.0,
+        );
+        c.range(
+            "simulator.swaps.overload_threshold",
+            sw.overload_threshold,
+            0.0,
+            100.0,
+        );
 
         let g = &s.ground_truth;
         if g.utilization_window_hours == 0 || g.utilization_window_hours > 168 {
@@ -720,12 +828,23 @@ impl ScenarioConfig {
                 "1..=168",
             );
         }
-        c.positive("simulator.ground_truth.utilization_breach", g.utilization_breach);
+        c.positive(
+            "simulator.ground_truth.utilization_breach",
+            g.utilization_breach,
+        );
         if g.utilization_sustain_hours == 0 {
-            c.fail("simulator.ground_truth.utilization_sustain_hours", 0, "at least 1");
+            c.fail(
+                "simulator.ground_truth.utilization_sustain_hours",
+                0,
+                "at least 1",
+            );
         }
         if g.coverage_sustain_hours == 0 {
-            c.fail("simulator.ground_truth.coverage_sustain_hours", 0, "at least 1");
+            c.fail(
+                "simulator.ground_truth.coverage_sustain_hours",
+                0,
+                "at least 1",
+            );
         }
 
         let days = f64::from(s.horizon_hours) / 24.0;
@@ -734,8 +853,18 @@ impl ScenarioConfig {
         let g = &sc.gradual_load_increase;
         let p = "scenarios.gradual_load_increase";
         c.common(p, g.common(), units, days);
-        c.range(&format!("{p}.end_utilization_min"), g.end_utilization_min, 0.0, 10.0);
-        c.range(&format!("{p}.end_utilization_max"), g.end_utilization_max, 0.0, 10.0);
+        c.range(
+            &format!("{p}.end_utilization_min"),
+            g.end_utilization_min,
+            0.0,
+            10.0,
+        );
+        c.range(
+            &format!("{p}.end_utilization_max"),
+            g.end_utilization_max,
+            0.0,
+            10.0,
+        );
         c.min_max_f(
             &format!("{p}.end_utilization_min"),
             g.end_utilization_min,
@@ -746,20 +875,45 @@ impl ScenarioConfig {
         let u = &sc.uneven_distribution;
         let p = "scenarios.uneven_distribution";
         c.common(p, u.common(), units, days);
-        c.range(&format!("{p}.end_utilization_min"), u.end_utilization_min, 0.0, 10.0);
-        c.range(&format!("{p}.end_utilization_max"), u.end_utilization_max, 0.0, 10.0);
+        c.range(
+            &format!("{p}.end_utilization_min"),
+            u.end_utilization_min,
+            0.0,
+            10.0,
+        );
+        c.range(
+            &format!("{p}.end_utilization_max"),
+            u.end_utilization_max,
+            0.0,
+            10.0,
+        );
         c.min_max_f(
             &format!("{p}.end_utilization_min"),
             u.end_utilization_min,
             &format!("{p}.end_utilization_max"),
             u.end_utilization_max,
         );
-        c.range(&format!("{p}.other_units_floor"), u.other_units_floor, 0.0, 1.0);
+        c.range(
+            &format!("{p}.other_units_floor"),
+            u.other_units_floor,
+            0.0,
+            1.0,
+        );
         let sp = &sc.sudden_spike;
         let p = "scenarios.sudden_spike";
         c.common(p, sp.common(), units, days);
-        c.range(&format!("{p}.spike_utilization_min"), sp.spike_utilization_min, 0.0, 10.0);
-        c.range(&format!("{p}.spike_utilization_max"), sp.spike_utilization_max, 0.0, 10.0);
+        c.range(
+            &format!("{p}.spike_utilization_min"),
+            sp.spike_utilization_min,
+            0.0,
+            10.0,
+        );
+        c.range(
+            &format!("{p}.spike_utilization_max"),
+            sp.spike_utilization_max,
+            0.0,
+            10.0,
+        );
         c.min_max_f(
             &format!("{p}.spike_utilization_min"),
             sp.spike_utilization_min,
@@ -779,8 +933,18 @@ impl ScenarioConfig {
         let rc = &sc.recovery_dynamics;
         let p = "scenarios.recovery_dynamics";
         c.common(p, rc.common(), units, days);
-        c.range(&format!("{p}.end_utilization_min"), rc.end_utilization_min, 0.0, 10.0);
-        c.range(&format!("{p}.end_utilization_max"), rc.end_utilization_max, 0.0, 10.0);
+        c.range(
+            &format!("{p}.end_utilization_min"),
+            rc.end_utilization_min,
+            0.0,
+            10.0,
+        );
+        c.range(
+            &format!("{p}.end_utilization_max"),
+            rc.end_utilization_max,
+            0.0,
+            10.0,
+        );
         c.min_max_f(
             &format!("{p}.end_utilization_min"),
             rc.end_utilization_min,
@@ -801,17 +965,42 @@ impl ScenarioConfig {
         let p = "scenarios.mass_absence";
         c.common(p, ma.common(), units, days);
         c.range(&format!("{p}.width_days"), ma.width_days, 0.01, 365.0);
-        c.range(&format!("{p}.peak_multiplier_min"), ma.peak_multiplier_min, 0.0, 1e6);
-        c.range(&format!("{p}.peak_multiplier_max"), ma.peak_multiplier_max, 0.0, 1e6);
+        c.range(
+            &format!("{p}.peak_multiplier_min"),
+            ma.peak_multiplier_min,
+            0.0,
+            1e6,
+        );
+        c.range(
+            &format!("{p}.peak_multiplier_max"),
+            ma.peak_multiplier_max,
+            0.0,
+            1e6,
+        );
         c.min_max_f(
             &format!("{p}.peak_multiplier_min"),
             ma.peak_multiplier_min,
             &format!("{p}.peak_multiplier_max"),
             ma.peak_multiplier_max,
         );
-        c.range(&format!("{p}.other_units_share"), ma.other_units_share, 0.0, 1.0);
-        c.common("scenarios.null_stationary", sc.null_stationary.common(), units, days);
-        c.common("scenarios.null_seasonal", sc.null_seasonal.common(), units, days);
+        c.range(
+            &format!("{p}.other_units_share"),
+            ma.other_units_share,
+            0.0,
+            1.0,
+        );
+        c.common(
+            "scenarios.null_stationary",
+            sc.null_stationary.common(),
+            units,
+            days,
+        );
+        c.common(
+            "scenarios.null_seasonal",
+            sc.null_seasonal.common(),
+            units,
+            days,
+        );
         c.0
     }
 }
@@ -838,7 +1027,10 @@ mod tests {
         let err = ScenarioConfig::from_toml_str("[simulator]\nhorizon_hourz = 5\n", "s.toml")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("s.toml") && err.contains("horizon_hourz"), "{err}");
+        assert!(
+            err.contains("s.toml") && err.contains("horizon_hourz"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -859,17 +1051,24 @@ mod tests {
 
     #[test]
     fn non_finite_is_rejected() {
-        let err = ScenarioConfig::from_toml_str("[simulator.staffing]\nservice_rate_mean = nan\n", "s")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("service_rate_mean") && err.contains("NaN"), "{err}");
+        let err =
+            ScenarioConfig::from_toml_str("[simulator.staffing]\nservice_rate_mean = nan\n", "s")
+                .unwrap_err()
+                .to_string();
+        assert!(
+            err.contains("service_rate_mean") && err.contains("NaN"),
+            "{err}"
+        );
         let err = ScenarioConfig::from_toml_str(
             "[scenarios.sudden_spike]\nspike_utilization_max = inf\n",
             "s",
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("spike_utilization_max") && err.contains("inf"), "{err}");
+        assert!(
+            err.contains("spike_utilization_max") && err.contains("inf"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -880,14 +1079,20 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("root_unit") && err.contains("moon") && err.contains("ward"), "{err}");
+        assert!(
+            err.contains("root_unit") && err.contains("moon") && err.contains("ward"),
+            "{err}"
+        );
         let err = ScenarioConfig::from_toml_str(
             "[scenarios.mass_absence]\npeak_multiplier_min = 9.0\npeak_multiplier_max = 2.0\n",
             "s",
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("peak_multiplier_max") && err.contains("at least"), "{err}");
+        assert!(
+            err.contains("peak_multiplier_max") && err.contains("at least"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -898,7 +1103,10 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("people_per_unit_min") && err.contains("at least 10"), "{err}");
+        assert!(
+            err.contains("people_per_unit_min") && err.contains("at least 10"),
+            "{err}"
+        );
     }
 }
 
@@ -909,7 +1117,10 @@ mod example_file {
     /// `examples/compare/scenarios.toml` spells out every default.
     #[test]
     fn example_file_is_the_default() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/compare/scenarios.toml");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/compare/scenarios.toml"
+        );
         let parsed = ScenarioConfig::from_file(Path::new(path)).unwrap();
         assert_eq!(parsed, ScenarioConfig::default());
         // Every key is written out: the file has as many assignments as the default
@@ -917,6 +1128,9 @@ mod example_file {
         let text = std::fs::read_to_string(path).unwrap();
         let table: toml::Table = toml::from_str(&text).unwrap();
         let default = toml::Table::try_from(ScenarioConfig::default()).unwrap();
-        assert_eq!(table.to_string().lines().count(), default.to_string().lines().count());
+        assert_eq!(
+            table.to_string().lines().count(),
+            default.to_string().lines().count()
+        );
     }
 }

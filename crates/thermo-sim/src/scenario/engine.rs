@@ -199,8 +199,10 @@ impl Simulator {
             }
             self.mean_rate.push(sum / f64::from(n.max(1)));
             let a = &cfg.arrivals;
-            self.rho0
-                .push(a.base_utilization_min + (a.base_utilization_max - a.base_utilization_min) * rng.random::<f64>());
+            self.rho0.push(
+                a.base_utilization_min
+                    + (a.base_utilization_max - a.base_utilization_min) * rng.random::<f64>(),
+            );
         }
         self.unit_start.push(self.home.len());
         let people = self.home.len();
@@ -231,7 +233,12 @@ impl Simulator {
             v.clear();
             v.resize(units, 0.0);
         }
-        for v in [&mut self.staff, &mut self.absent, &mut self.streak_util, &mut self.streak_cov] {
+        for v in [
+            &mut self.staff,
+            &mut self.absent,
+            &mut self.streak_util,
+            &mut self.streak_cov,
+        ] {
             v.clear();
             v.resize(units, 0);
         }
@@ -319,7 +326,10 @@ impl Simulator {
                 };
                 let a = match &self.arrivals {
                     Some(series) => series.get(t, u) * s,
-                    None => poisson(&mut rng, self.rho0[u] * planned * self.mean_rate[u] * s * cycle),
+                    None => poisson(
+                        &mut rng,
+                        self.rho0[u] * planned * self.mean_rate[u] * s * cycle,
+                    ),
                 };
                 self.obs.units[u].arrivals = a;
             }
@@ -464,9 +474,11 @@ impl Simulator {
             .root_unit
             .and_then(|name| units.iter().position(|u| u == name))
             .unwrap_or(drawn_root);
-        let onset_day =
-            common.onset_day_min + (common.onset_day_max - common.onset_day_min) * rng.random::<f64>();
-        let onset = (onset_day * 24.0).round().min(f64::from(hours.saturating_sub(1)));
+        let onset_day = common.onset_day_min
+            + (common.onset_day_max - common.onset_day_min) * rng.random::<f64>();
+        let onset = (onset_day * 24.0)
+            .round()
+            .min(f64::from(hours.saturating_sub(1)));
         let uniform = |rng: &mut ChaCha8Rng, lo: f64, hi: f64| lo + (hi - lo) * rng.random::<f64>();
         let rho = self.rho0[root];
         let mut s = Stress {
@@ -637,7 +649,11 @@ impl Simulator {
         for p in 0..self.home.len() {
             let present = t >= self.absent_until[p];
             let on = self.roster[p * days + sd] == k as u8 || self.extra[p * days + sd] == k as u8;
-            self.duty[p] = if present && on { self.home[p] } else { usize::MAX };
+            self.duty[p] = if present && on {
+                self.home[p]
+            } else {
+                usize::MAX
+            };
         }
         for u in 0..self.unit_start.len() - 1 {
             let (a, b) = (self.unit_start[u], self.unit_start[u + 1]);
@@ -666,12 +682,15 @@ impl Simulator {
                         continue;
                     }
                     let worked_night_before = sd > 0
-                        && (self.roster[q * days + sd - 1] == 2 || self.extra[q * days + sd - 1] == 2);
+                        && (self.roster[q * days + sd - 1] == 2
+                            || self.extra[q * days + sd - 1] == 2);
                     if k == 0 && worked_night_before {
                         continue;
                     }
                     let recent = (sd.saturating_sub(6)..=sd)
-                        .filter(|&d| self.roster[q * days + d] != NONE || self.extra[q * days + d] != NONE)
+                        .filter(|&d| {
+                            self.roster[q * days + d] != NONE || self.extra[q * days + d] != NONE
+                        })
                         .count() as u32;
                     if recent >= max {
                         continue;
@@ -757,7 +776,8 @@ impl Simulator {
         let Some((from, _)) = donor else {
             return false;
         };
-        let Some(p) = (self.unit_start[from]..self.unit_start[from + 1]).find(|&p| self.duty[p] == from)
+        let Some(p) =
+            (self.unit_start[from]..self.unit_start[from + 1]).find(|&p| self.duty[p] == from)
         else {
             return false;
         };
@@ -809,7 +829,8 @@ impl Simulator {
             let (Some(s), Some(d)) = (src, dst) else {
                 break;
             };
-            let room = (reb.transfer_target_pressure - self.hist_pressure[slot(d)]) * self.capacity[d];
+            let room =
+                (reb.transfer_target_pressure - self.hist_pressure[slot(d)]) * self.capacity[d];
             let tasks = budget.min(self.backlog[s]).min(room);
             used |= (1 << s) | (1 << d);
             if tasks <= 1e-12 {
@@ -912,8 +933,14 @@ mod tests {
             let mean = xs.iter().sum::<f64>() / n as f64;
             let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
             eprintln!("{lambda}: {mean} {var}");
-            assert!((mean - lambda).abs() < 0.05 * lambda.max(1.0), "{lambda}: mean {mean}");
-            assert!((var - lambda).abs() < 0.1 * lambda.max(1.0), "{lambda}: variance {var}");
+            assert!(
+                (mean - lambda).abs() < 0.05 * lambda.max(1.0),
+                "{lambda}: mean {mean}"
+            );
+            assert!(
+                (var - lambda).abs() < 0.1 * lambda.max(1.0),
+                "{lambda}: variance {var}"
+            );
         }
     }
 }

@@ -38,9 +38,9 @@ pub use arrivals::HourlyArrivals;
 pub use bundle::{RecordedRun, RunEvent, record_run, record_run_with, to_schedule};
 pub use config::{
     AbsenceConfig, ArrivalConfig, CommonKeys, DEFAULT_UNITS, GradualPreset, GroundTruthConfig,
-    MassAbsencePreset, NullSeasonalPreset, NullStationaryPreset, RebalancingConfig,
-    RecoveryPreset, ScenarioConfig, ScenarioPresets, SimulatorConfig, SpikePreset,
-    StaffingConfig, SwapConfig, UnevenPreset,
+    MassAbsencePreset, NullSeasonalPreset, NullStationaryPreset, RebalancingConfig, RecoveryPreset,
+    ScenarioConfig, ScenarioPresets, SimulatorConfig, SpikePreset, StaffingConfig, SwapConfig,
+    UnevenPreset,
 };
 pub use engine::Simulator;
 
@@ -128,10 +128,7 @@ impl FromStr for ScenarioKind {
             .ok_or_else(|| ScenarioError::Invalid {
                 key: "scenario".to_owned(),
                 value: format!("{s:?}"),
-                expected: format!(
-                    "one of {}",
-                    Self::ALL.map(|k| k.name()).join(", ")
-                ),
+                expected: format!("one of {}", Self::ALL.map(|k| k.name()).join(", ")),
             })
     }
 }

@@ -4,7 +4,11 @@ use proptest::prelude::*;
 use super::*;
 use crate::stream::TransitionCause;
 
-fn collect(sim: &mut Simulator, kind: ScenarioKind, seed: u64) -> (RunOutput, Vec<HourObservation>) {
+fn collect(
+    sim: &mut Simulator,
+    kind: ScenarioKind,
+    seed: u64,
+) -> (RunOutput, Vec<HourObservation>) {
     let mut hours = Vec::new();
     let out = sim.run(kind, seed, &mut |h: &HourObservation| hours.push(h.clone()));
     (out, hours)
@@ -32,7 +36,11 @@ fn reference_truth(hours: &[HourObservation], gt: &GroundTruthConfig) -> GroundT
             let mut inflow = 0.0;
             let mut cap = 0.0;
             for s in first..=t {
-                let prev = if s == 0 { 0.0 } else { hours[s - 1].units[u].backlog };
+                let prev = if s == 0 {
+                    0.0
+                } else {
+                    hours[s - 1].units[u].backlog
+                };
                 let x = hours[s].units[u];
                 inflow += x.served + x.backlog - prev;
                 cap += x.capacity;
@@ -97,8 +105,18 @@ fn check_hour(layout: &RunLayout, prev: Option<&HourObservation>, h: &HourObserv
         let before = prev.map_or(0.0, |p| p.units[tr.from].backlog);
         assert!(tr.tasks <= before + 1e-9, "moved {} of {before}", tr.tasks);
     }
-    assert!(net.iter().sum::<f64>().abs() < 1e-9, "transfers conserve tasks");
-    assert!(moved <= ScenarioConfig::default().simulator.rebalancing.transfer_tasks_per_hour + 1e-9);
+    assert!(
+        net.iter().sum::<f64>().abs() < 1e-9,
+        "transfers conserve tasks"
+    );
+    assert!(
+        moved
+            <= ScenarioConfig::default()
+                .simulator
+                .rebalancing
+                .transfer_tasks_per_hour
+                + 1e-9
+    );
     for (u, x) in h.units.iter().enumerate() {
         let before = prev.map_or(0.0, |p| p.units[u].backlog);
         assert!(x.backlog >= 0.0 && x.served >= 0.0 && x.arrivals >= 0.0);
@@ -114,16 +132,26 @@ fn check_hour(layout: &RunLayout, prev: Option<&HourObservation>, h: &HourObserv
         let working: Vec<usize> = (0..layout.people.len())
             .filter(|&p| h.people[p].hours_worked > 0.0 && h.people[p].unit == u)
             .collect();
-        assert_eq!(x.staff_on_duty as usize, working.len(), "staff on duty = people working there");
+        assert_eq!(
+            x.staff_on_duty as usize,
+            working.len(),
+            "staff on duty = people working there"
+        );
         let cap: f64 = working.iter().map(|&p| layout.people[p].service_rate).sum();
-        assert!((x.capacity - cap).abs() < 1e-9, "capacity = Σ service rates on duty");
+        assert!(
+            (x.capacity - cap).abs() < 1e-9,
+            "capacity = Σ service rates on duty"
+        );
         let absent = (0..layout.people.len())
             .filter(|&p| h.people[p].absent && layout.people[p].unit == u)
             .count();
         assert_eq!(x.staff_absent as usize, absent);
     }
     for ph in &h.people {
-        assert!(!(ph.absent && ph.hours_worked > 0.0), "absent people do not work");
+        assert!(
+            !(ph.absent && ph.hours_worked > 0.0),
+            "absent people do not work"
+        );
         assert!(ph.unit < units);
     }
 }
@@ -171,7 +199,10 @@ fn truth_matches_the_definition_recomputed_from_the_stream() {
             transitions += usize::from(out.truth.transition_hour.is_some());
         }
     }
-    assert!(transitions > 40, "the comparison covers transitions ({transitions})");
+    assert!(
+        transitions > 40,
+        "the comparison covers transitions ({transitions})"
+    );
 }
 
 proptest! {
@@ -241,7 +272,10 @@ fn hand_built_breach_starts_at_the_first_hour_of_the_sustained_streak() {
     assert_eq!(out.truth.transition_hour, Some(3));
     assert_eq!(out.truth.root_unit, Some(1));
     assert_eq!(out.truth.cause, Some(TransitionCause::UtilizationBreach));
-    assert_eq!(out.truth, reference_truth(&hours, &config.simulator.ground_truth));
+    assert_eq!(
+        out.truth,
+        reference_truth(&hours, &config.simulator.ground_truth)
+    );
     // Arrivals are the series' values (the null scenario multiplies them by 1).
     assert_eq!(hours[5].units[1].arrivals, 30.0);
     assert_eq!(hours[5].units[0].arrivals, 9.0);
@@ -262,7 +296,10 @@ fn hand_built_short_breach_is_not_a_transition_and_ties_go_to_the_lowest_unit() 
     let (out, hours) = collect(&mut sim, ScenarioKind::NullStationary, 3);
     assert_eq!(out.truth.transition_hour, Some(0));
     assert_eq!(out.truth.root_unit, Some(0));
-    assert_eq!(out.truth, reference_truth(&hours, &config.simulator.ground_truth));
+    assert_eq!(
+        out.truth,
+        reference_truth(&hours, &config.simulator.ground_truth)
+    );
 
     // Only u1's short burst: no transition.
     let mut rows = vec![vec![9.0, 9.0, 9.0]; 24];
@@ -282,7 +319,11 @@ fn hand_built_coverage_failure() {
     let rows = vec![vec![0.0, 0.0]; 24];
     let mut sim = Simulator::with_arrivals(&config, hours_of(start, &rows)).unwrap();
     let (out, hours) = collect(&mut sim, ScenarioKind::NullStationary, 1);
-    assert!(hours.iter().all(|h| h.units.iter().all(|u| u.staff_on_duty == 0)));
+    assert!(
+        hours
+            .iter()
+            .all(|h| h.units.iter().all(|u| u.staff_on_duty == 0))
+    );
     assert_eq!(hours[0].absences_started, 22);
     // No work, so no utilization breach; coverage fails from hour 0 in both units.
     assert_eq!(out.truth.transition_hour, Some(0));
@@ -338,7 +379,11 @@ fn stressed_unit_and_onset_vary_with_the_seed_and_follow_the_config() {
     let mut roots = std::collections::BTreeSet::new();
     let mut onsets = std::collections::BTreeSet::new();
     for seed in 0..40 {
-        let out = sim.run(ScenarioKind::GradualLoadIncrease, seed, &mut |_: &HourObservation| {});
+        let out = sim.run(
+            ScenarioKind::GradualLoadIncrease,
+            seed,
+            &mut |_: &HourObservation| {},
+        );
         roots.insert(out.plan.stressed_unit.unwrap());
         let onset = out.plan.onset_hour.unwrap();
         assert!((8 * 24..=12 * 24).contains(&onset));
@@ -351,7 +396,11 @@ fn stressed_unit_and_onset_vary_with_the_seed_and_follow_the_config() {
     config.scenarios.sudden_spike.root_unit = Some("clinic".to_owned());
     let mut sim = Simulator::new(&config).unwrap();
     for seed in 0..10 {
-        let out = sim.run(ScenarioKind::SuddenSpike, seed, &mut |_: &HourObservation| {});
+        let out = sim.run(
+            ScenarioKind::SuddenSpike,
+            seed,
+            &mut |_: &HourObservation| {},
+        );
         assert_eq!(out.plan.stressed_unit, Some(3));
     }
     let out = sim.run(ScenarioKind::NullSeasonal, 1, &mut |_: &HourObservation| {});
@@ -377,9 +426,11 @@ fn gradual_load_shows_critical_slowing_down_before_the_transition() {
     let (mut more_var, mut more_ac, mut runs) = (0, 0, 0);
     for seed in 0..40 {
         let (out, hours) = collect(&mut sim, ScenarioKind::GradualLoadIncrease, seed);
-        let (Some(t), Some(root), Some(onset)) =
-            (out.truth.transition_hour, out.plan.stressed_unit, out.plan.onset_hour)
-        else {
+        let (Some(t), Some(root), Some(onset)) = (
+            out.truth.transition_hour,
+            out.plan.stressed_unit,
+            out.plan.onset_hour,
+        ) else {
             continue;
         };
         if t < onset + 72 {
@@ -393,8 +444,14 @@ fn gradual_load_shows_critical_slowing_down_before_the_transition() {
         more_ac += usize::from(late.0 > base.0);
     }
     assert!(runs >= 30);
-    assert!(more_var * 10 >= runs * 9, "variance rises in {more_var}/{runs}");
-    assert!(more_ac * 10 >= runs * 8, "autocorrelation rises in {more_ac}/{runs}");
+    assert!(
+        more_var * 10 >= runs * 9,
+        "variance rises in {more_var}/{runs}"
+    );
+    assert!(
+        more_ac * 10 >= runs * 8,
+        "autocorrelation rises in {more_ac}/{runs}"
+    );
 }
 
 #[test]
@@ -404,7 +461,10 @@ fn arrival_series_must_match_the_configured_units() {
     let err = Simulator::with_arrivals(&ScenarioConfig::default(), arrivals)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("simulator.units") && err.contains("u0"), "{err}");
+    assert!(
+        err.contains("simulator.units") && err.contains("u0"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -448,6 +508,12 @@ fn scenario_names_round_trip() {
         assert_eq!(kind.to_string(), kind.name());
     }
     let err = "spike".parse::<ScenarioKind>().unwrap_err().to_string();
-    assert!(err.contains("spike") && err.contains("sudden_spike"), "{err}");
-    assert_eq!(ScenarioKind::FORCED.len() + ScenarioKind::NULL.len(), ScenarioKind::ALL.len());
+    assert!(
+        err.contains("spike") && err.contains("sudden_spike"),
+        "{err}"
+    );
+    assert_eq!(
+        ScenarioKind::FORCED.len() + ScenarioKind::NULL.len(),
+        ScenarioKind::ALL.len()
+    );
 }
