@@ -273,7 +273,7 @@ impl Simulator {
             let dow = (dow0 + (h0 + t) / 24) % 7;
             let sd = sd_of(t);
             let k = shift_of(t);
-            let shift_start = t == 0 || (h0 + t + 24 - day_start) % SHIFT_HOURS == 0;
+            let shift_start = t == 0 || (h0 + t + 24 - day_start).is_multiple_of(SHIFT_HOURS);
             self.obs.hour = t;
             self.obs.swap_requests = 0;
             self.obs.absences_started = 0;
@@ -901,7 +901,8 @@ fn stress_multiplier(
 
 /// A Poisson draw: inversion with one uniform for small means, `rand_distr` otherwise.
 fn poisson(rng: &mut ChaCha8Rng, lambda: f64) -> f64 {
-    if !(lambda > 0.0) {
+    // Also catches NaN.
+    if lambda.is_nan() || lambda <= 0.0 {
         return 0.0;
     }
     if lambda < 30.0 {
