@@ -7,8 +7,11 @@
 //!   module comparison consumes, and the run's ground truth.
 //! - [`roc`]: ROC AUC and curves for the comparison and the literature check.
 //! - [`literature`]: May's harvesting model through a fold, scored as in Bury et al. 2021.
+//! - [`scenario`]: the hourly scenario simulator (units, people, roster, arrivals,
+//!   rebalancing, absences) with its ground truth, TOML presets and bundle writer.
 
 pub mod demo;
 pub mod literature;
 pub mod roc;
+pub mod scenario;
 pub mod stream;
