@@ -421,7 +421,8 @@ impl StateTemplate {
         let work_col = &self.work_col;
         // A removed person's non-work assignments leave the state; everything else stays,
         // in the template's order (movable entries are never dropped).
-        let dropped = |i: usize| !active[self.person[i] as usize] && !work_col[self.col[i] as usize];
+        let dropped =
+            |i: usize| !active[self.person[i] as usize] && !work_col[self.col[i] as usize];
         let (mut preference_deficit, mut violations) = (self.preference_deficit, self.violations);
         if !removed.is_empty() {
             // Recomputed in schedule order only when a dropped entry carries a score, so
