@@ -139,7 +139,8 @@ async fn call(
     (status, value)
 }
 
-fn bundle() -> Value {
+/// r1 and r2 on the ward and f1 in the clinic every morning of 1–9 March 2026.
+fn morning_assignments() -> Vec<Value> {
     let mut assignments = Vec::new();
     for day in 1..=9 {
         for (person, rotation) in [("r1", "ward"), ("r2", "ward"), ("f1", "clinic")] {
@@ -148,6 +149,11 @@ fn bundle() -> Value {
             }));
         }
     }
+    assignments
+}
+
+fn bundle() -> Value {
+    let assignments = morning_assignments();
     json!({
         "people": [
             {"id": "r1", "role": "resident"}, {"id": "r2", "role": "resident"},
@@ -698,14 +704,7 @@ fn ward_bundle(spare_skilled: usize) -> Value {
     for i in 0..spare_skilled {
         people.push(json!({"id": format!("s{i}"), "role": "resident", "skills": ["icu"]}));
     }
-    let mut assignments = Vec::new();
-    for day in 1..=9 {
-        for (person, rotation) in [("r1", "ward"), ("r2", "ward"), ("f1", "clinic")] {
-            assignments.push(json!({
-                "person_id": person, "date": format!("2026-03-0{day}"), "session": "AM", "rotation": rotation
-            }));
-        }
-    }
+    let assignments = morning_assignments();
     json!({
         "people": people,
         "rotations": [
