@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::stats::autocorr::RollingAutocorr;
 use crate::stats::describe::ShapeEstimator;
 use crate::stats::detrend::{gaussian_smooth, ksmooth_sigma, linear_trend, lowess};
+use crate::stats::kendall::TrendTau;
 use crate::stats::moments::RollingMoments;
 use crate::stats::surrogate::{
     Ar1Model, FourierSurrogates, SurrogateMethod, block_bootstrap, default_block_length,
@@ -473,12 +474,92 @@ pub struct EwsSeries {
 impl EwsSeries {
     /// Kendall τ-b of each indicator against time over the rows where it is defined
     /// (`None` when fewer than 2 rows or a constant indicator).
+    ///
+    /// With strictly increasing times, an indicator that is a strictly monotone transform
+    /// of another one in the list (`std` = √`variance`, `return_rate` = 1 − `ac1`) reuses
+    /// that one's counts, after an O(n) check that the column is exactly the transform and
+    /// that the transform keeps every tie and every order ([`TrendTau::keeps_ties_under`]):
+    /// the result is the same τ, bit for bit, as computing it.
     pub fn kendall_tau(&self) -> Vec<(Indicator, Option<f64>)> {
+        let taus = if self.times.windows(2).all(|w| w[0] < w[1]) {
+            let cols: Vec<(Indicator, &[Option<f64>])> = self
+                .indicators
+                .iter()
+                .map(|(ind, col)| (*ind, col.as_slice()))
+                .collect();
+            trend_taus(&cols, &mut TrendTau::new(), &mut Vec::new())
+        } else {
+            self.indicators
+                .iter()
+                .map(|(_, col)| tau_of(&self.times, col))
+                .collect()
+        };
         self.indicators
             .iter()
-            .map(|(ind, col)| (*ind, tau_of(&self.times, col)))
+            .map(|(ind, _)| *ind)
+            .zip(taus)
             .collect()
     }
+}
+
+/// Derived indicators whose τ follows from another's: (source, derived, transform,
+/// increasing).
+type Derivation = (Indicator, Indicator, fn(f64) -> f64, bool);
+
+const DERIVATIONS: [Derivation; 2] = [
+    (Indicator::Variance, Indicator::Std, f64::sqrt, true),
+    (Indicator::Ac(1), Indicator::ReturnRate, one_minus, false),
+];
+
+fn one_minus(x: f64) -> f64 {
+    1.0 - x
+}
+
+/// τ-b against a strictly increasing axis of every column (rows with `None` left out),
+/// reusing the counts of a source column for a derived one when that is exact (see
+/// [`EwsSeries::kendall_tau`]).
+fn trend_taus(
+    cols: &[(Indicator, &[Option<f64>])],
+    tt: &mut TrendTau,
+    values: &mut Vec<f64>,
+) -> Vec<Option<f64>> {
+    let mut out: Vec<Option<Option<f64>>> = vec![None; cols.len()];
+    for j in 0..cols.len() {
+        if out[j].is_some() {
+            continue;
+        }
+        let (ind, col) = cols[j];
+        values.clear();
+        values.extend(col.iter().flatten());
+        let counts = tt.counts(values);
+        out[j] = Some(counts.and_then(|c| c.tau()));
+        let Some(counts) = counts else { continue };
+        for &(source, derived, f, increasing) in &DERIVATIONS {
+            if source != ind {
+                continue;
+            }
+            for d in 0..cols.len() {
+                if out[d].is_some() || cols[d].0 != derived {
+                    continue;
+                }
+                let exact_image = cols[d].1.len() == col.len()
+                    && cols[d].1.iter().zip(col).all(|(a, b)| match (a, b) {
+                        (Some(a), Some(b)) => *a == f(*b),
+                        (None, None) => true,
+                        _ => false,
+                    });
+                if exact_image && tt.keeps_ties_under(f, increasing) {
+                    let c = if increasing {
+                        counts
+                    } else {
+                        counts.reversed()
+                    };
+                    out[d] = Some(c.tau());
+                }
+            }
+        }
+    }
+    out.into_iter().map(Option::flatten).collect()
 }
 
 fn tau_of(times: &[f64], col: &[Option<f64>]) -> Option<f64> {
@@ -797,6 +878,23 @@ mod tests {
         assert_relative_eq!(rr[100].unwrap(), 1.0 - ac1[100].unwrap());
         let tau = s.kendall_tau();
         assert!(tau[0].1.unwrap() > 0.5, "variance grows: {tau:?}");
+    }
+
+    #[test]
+    fn reused_trend_counts_equal_direct_tau_bit_for_bit() {
+        let (t, x) = ramp_noise(400);
+        // Rounded values create ties in every indicator.
+        let rounded: Vec<f64> = x.iter().map(|v| (v * 4.0).round() / 4.0).collect();
+        for values in [&x, &rounded] {
+            let s = compute(&t, values, &EwsConfig::default()).unwrap();
+            for ((ind, col), (_, tau)) in s.indicators.iter().zip(s.kendall_tau()) {
+                assert_eq!(
+                    tau.map(f64::to_bits),
+                    tau_of(&t, col).map(f64::to_bits),
+                    "{ind:?}"
+                );
+            }
+        }
     }
 
     #[test]
