@@ -21,9 +21,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::stats::autocorr::RollingAutocorr;
 use crate::stats::describe::ShapeEstimator;
+use crate::stats::describe::{shape_kurt, shape_skew};
 use crate::stats::detrend::{gaussian_smooth, ksmooth_sigma, linear_trend, lowess};
 use crate::stats::kendall::TrendTau;
-use crate::stats::moments::RollingMoments;
+use crate::stats::moments::{RollingMeanVariance, RollingMoments};
 use crate::stats::surrogate::{
     Ar1Model, FourierSurrogates, SurrogateMethod, block_bootstrap, default_block_length,
 };
@@ -339,14 +340,24 @@ pub fn detrend(
 /// Feed `(state, residual)` pairs with [`EwsStream::push`]; each call returns the indicator
 /// values of the window ending at that sample, `None` until the window is full or where an
 /// indicator is undefined (constant window, zero mean for `cv`).
+///
+/// Only the sums the requested indicators need are kept (the state's window only for `cv`,
+/// and only its mean and variance), and each sample evaluates the window's central sums and
+/// each lag's autocorrelation once, whatever the number of indicators reading them.
 #[derive(Debug, Clone)]
 pub struct EwsStream {
     window: usize,
     indicators: Vec<Indicator>,
     convention: Convention,
-    residual: RollingMoments,
-    state: RollingMoments,
+    residual: Option<RollingMoments>,
+    state: Option<RollingMeanVariance>,
     lags: Vec<RollingAutocorr>,
+    /// Per indicator, the position in `lags` of its autocorrelation (unused otherwise).
+    lag_slot: Vec<usize>,
+    /// Per lag, the Pearson estimate of the current window (scratch).
+    pearson: Vec<Option<f64>>,
+    /// Whether skewness or kurtosis are read (directly or by `flicker`).
+    shape: bool,
     seen: usize,
 }
 
@@ -364,26 +375,48 @@ impl EwsStream {
                 reason: "needs at least 2 points",
             });
         }
-        let mut lags: Vec<usize> = indicators
-            .iter()
-            .filter_map(|i| match i {
-                Indicator::Ac(k) | Indicator::Acf(k) => Some(*k),
-                Indicator::ReturnRate => Some(1),
-                _ => None,
-            })
-            .collect();
+        let lag_of = |i: &Indicator| match i {
+            Indicator::Ac(k) | Indicator::Acf(k) => Some(*k),
+            Indicator::ReturnRate => Some(1),
+            _ => None,
+        };
+        let mut lags: Vec<usize> = indicators.iter().filter_map(lag_of).collect();
         lags.sort_unstable();
         lags.dedup();
+        let lag_slot = indicators
+            .iter()
+            .map(|i| lag_of(i).map_or(0, |k| lags.partition_point(|&l| l < k)))
+            .collect();
+        let needs_residual_moments = indicators.iter().any(|i| {
+            matches!(
+                i,
+                Indicator::Variance
+                    | Indicator::Std
+                    | Indicator::Skew
+                    | Indicator::Kurtosis
+                    | Indicator::Flicker
+            ) || (*i == Indicator::Cv && convention == Convention::Ewstools)
+        });
         Ok(Self {
             window,
             indicators: indicators.to_vec(),
             convention,
-            residual: RollingMoments::new(window),
-            state: RollingMoments::new(window),
+            residual: needs_residual_moments.then(|| RollingMoments::new(window)),
+            state: indicators
+                .contains(&Indicator::Cv)
+                .then(|| RollingMeanVariance::new(window)),
+            pearson: vec![None; lags.len()],
             lags: lags
                 .into_iter()
                 .map(|k| RollingAutocorr::new(window, k))
                 .collect(),
+            lag_slot,
+            shape: indicators.iter().any(|i| {
+                matches!(
+                    i,
+                    Indicator::Skew | Indicator::Kurtosis | Indicator::Flicker
+                )
+            }),
             seen: 0,
         })
     }
@@ -402,53 +435,74 @@ impl EwsStream {
 
     /// As [`EwsStream::push`], writing into `out` (cleared first) to avoid allocation.
     pub fn push_into(&mut self, state: f64, residual: f64, out: &mut Vec<Option<f64>>) {
-        self.residual.push(residual);
-        if self.needs_state() {
-            self.state.push(state);
+        self.update(state, residual);
+        out.clear();
+        if self.seen < self.window {
+            out.resize(self.indicators.len(), None);
+            return;
+        }
+        let mut emit = |_: usize, v: Option<f64>| out.push(v);
+        self.evaluate(&mut emit);
+    }
+
+    /// Adds one sample to the windows.
+    #[inline]
+    fn update(&mut self, state: f64, residual: f64) {
+        if let Some(r) = &mut self.residual {
+            r.push(residual);
+        }
+        if let Some(s) = &mut self.state {
+            s.push(state);
         }
         for l in &mut self.lags {
             l.push(residual);
         }
         self.seen += 1;
-        out.clear();
-        let full = self.seen >= self.window;
-        for &ind in &self.indicators {
-            out.push(if full { self.value(ind) } else { None });
+    }
+
+    /// Calls `emit(j, value)` for every indicator j of the (full) current window, in order.
+    #[inline]
+    fn evaluate(&mut self, emit: &mut impl FnMut(usize, Option<f64>)) {
+        let (m2, m3, m4) = self
+            .residual
+            .as_ref()
+            .map_or((0.0, 0.0, 0.0), RollingMoments::central_sums);
+        let n = self.residual.as_ref().map_or(0, RollingMoments::len) as f64;
+        let variance = (n > 1.0).then(|| m2 / (n - 1.0));
+        let (skew, kurt) = if self.shape {
+            (
+                shape_skew(n, m2, m3, ShapeEstimator::Adjusted, m2 == 0.0),
+                shape_kurt(n, m2, m4, ShapeEstimator::Adjusted, m2 == 0.0),
+            )
+        } else {
+            (None, None)
+        };
+        for (p, l) in self.pearson.iter_mut().zip(&self.lags) {
+            *p = l.pearson();
         }
-    }
-
-    fn needs_state(&self) -> bool {
-        self.indicators.contains(&Indicator::Cv)
-    }
-
-    fn lag(&self, k: usize) -> Option<&RollingAutocorr> {
-        self.lags.iter().find(|l| l.lag() == k)
-    }
-
-    fn value(&self, ind: Indicator) -> Option<f64> {
-        match ind {
-            Indicator::Variance => self.residual.variance(1),
-            Indicator::Std => self.residual.variance(1).map(f64::sqrt),
-            Indicator::Cv => {
-                let mean = self.state.mean()?;
-                let sd = match self.convention {
-                    Convention::Native => self.state.variance(1)?.sqrt(),
-                    Convention::Ewstools => self.residual.variance(1)?.sqrt(),
-                };
-                (mean != 0.0).then(|| sd / mean)
-            }
-            Indicator::Ac(k) => self.lag(k)?.pearson(),
-            Indicator::Acf(k) => self.lag(k)?.acf(),
-            Indicator::Skew => self.residual.skewness(ShapeEstimator::Adjusted),
-            Indicator::Kurtosis => self.residual.kurtosis_excess(ShapeEstimator::Adjusted),
-            Indicator::ReturnRate => self.lag(1)?.pearson().map(|r| 1.0 - r),
-            Indicator::Flicker => {
-                let g1 = self.residual.skewness(ShapeEstimator::Adjusted)?;
-                let g2 = self.residual.kurtosis_excess(ShapeEstimator::Adjusted)?;
-                let n = self.residual.len() as f64;
-                let den = g2 + 3.0 * (n - 1.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0));
-                (den > 0.0).then(|| (g1 * g1 + 1.0) / den)
-            }
+        for (j, &ind) in self.indicators.iter().enumerate() {
+            let v = match ind {
+                Indicator::Variance => variance,
+                Indicator::Std => variance.map(f64::sqrt),
+                Indicator::Cv => self.state.as_ref().and_then(|state| {
+                    let mean = state.mean()?;
+                    let sd = match self.convention {
+                        Convention::Native => state.variance(1)?.sqrt(),
+                        Convention::Ewstools => variance?.sqrt(),
+                    };
+                    (mean != 0.0).then(|| sd / mean)
+                }),
+                Indicator::Ac(_) => self.pearson[self.lag_slot[j]],
+                Indicator::Acf(_) => self.lags[self.lag_slot[j]].acf(),
+                Indicator::Skew => skew,
+                Indicator::Kurtosis => kurt,
+                Indicator::ReturnRate => self.pearson[self.lag_slot[j]].map(|r| 1.0 - r),
+                Indicator::Flicker => skew.zip(kurt).and_then(|(g1, g2)| {
+                    let den = g2 + 3.0 * (n - 1.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0));
+                    (den > 0.0).then(|| (g1 * g1 + 1.0) / den)
+                }),
+            };
+            emit(j, v);
         }
     }
 }
@@ -617,16 +671,19 @@ fn rolling_columns(
     convention: Convention,
 ) -> Result<Vec<IndicatorColumn>, EwsError> {
     let n = state.len();
-    let mut cols: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(n); indicators.len()];
+    let mut cols: Vec<Vec<Option<f64>>> = (0..indicators.len())
+        .map(|_| Vec::with_capacity(n))
+        .collect();
     let mut stream = EwsStream::new(window.max(2), indicators, convention)?;
     let too_short = window < 2;
-    let mut buf = Vec::with_capacity(indicators.len());
     for (i, r) in detrended.residuals.iter().enumerate() {
         match r {
             Some(r) if !too_short => {
-                stream.push_into(state[i], *r, &mut buf);
-                for (c, v) in cols.iter_mut().zip(&buf) {
-                    c.push(*v);
+                stream.update(state[i], *r);
+                if stream.seen < stream.window {
+                    cols.iter_mut().for_each(|c| c.push(None));
+                } else {
+                    stream.evaluate(&mut |j, v| cols[j].push(v));
                 }
             }
             _ => cols.iter_mut().for_each(|c| c.push(None)),
