@@ -445,6 +445,18 @@ impl EwsStream {
         self.evaluate(&mut emit);
     }
 
+    /// Empties the windows, as a new stream with the same settings (buffers are kept).
+    pub fn reset(&mut self) {
+        if let Some(r) = &mut self.residual {
+            r.clear();
+        }
+        if let Some(s) = &mut self.state {
+            s.clear();
+        }
+        self.lags.iter_mut().for_each(RollingAutocorr::clear);
+        self.seen = 0;
+    }
+
     /// Adds one sample to the windows.
     #[inline]
     fn update(&mut self, state: f64, residual: f64) {
@@ -536,12 +548,13 @@ impl EwsSeries {
     /// the result is the same τ, bit for bit, as computing it.
     pub fn kendall_tau(&self) -> Vec<(Indicator, Option<f64>)> {
         let taus = if self.times.windows(2).all(|w| w[0] < w[1]) {
-            let cols: Vec<(Indicator, &[Option<f64>])> = self
-                .indicators
-                .iter()
-                .map(|(ind, col)| (*ind, col.as_slice()))
-                .collect();
-            trend_taus(&cols, &mut TrendTau::new(), &mut Vec::new())
+            let inds: Vec<Indicator> = self.indicators.iter().map(|(ind, _)| *ind).collect();
+            trend_taus(
+                &inds,
+                |j| self.indicators[j].1.as_slice(),
+                &mut TrendTau::new(),
+                &mut Vec::new(),
+            )
         } else {
             self.indicators
                 .iter()
@@ -572,48 +585,58 @@ fn one_minus(x: f64) -> f64 {
 /// τ-b against a strictly increasing axis of every column (rows with `None` left out),
 /// reusing the counts of a source column for a derived one when that is exact (see
 /// [`EwsSeries::kendall_tau`]).
-fn trend_taus(
-    cols: &[(Indicator, &[Option<f64>])],
+fn trend_taus<'c>(
+    indicators: &[Indicator],
+    col: impl Fn(usize) -> &'c [Option<f64>],
     tt: &mut TrendTau,
     values: &mut Vec<f64>,
 ) -> Vec<Option<f64>> {
-    let mut out: Vec<Option<Option<f64>>> = vec![None; cols.len()];
-    for j in 0..cols.len() {
-        if out[j].is_some() {
+    let k = indicators.len();
+    let mut out: Vec<Option<f64>> = vec![None; k];
+    // Columns whose τ is known; a derived column is settled by its source's counts.
+    let mut settled = vec![false; k];
+    for j in 0..k {
+        if settled[j] {
             continue;
         }
-        let (ind, col) = cols[j];
+        let (ind, source_col) = (indicators[j], col(j));
         values.clear();
-        values.extend(col.iter().flatten());
+        values.extend(source_col.iter().flatten());
         let counts = tt.counts(values);
-        out[j] = Some(counts.and_then(|c| c.tau()));
+        out[j] = counts.and_then(|c| c.tau());
+        settled[j] = true;
         let Some(counts) = counts else { continue };
         for &(source, derived, f, increasing) in &DERIVATIONS {
             if source != ind {
                 continue;
             }
-            for d in 0..cols.len() {
-                if out[d].is_some() || cols[d].0 != derived {
+            for d in 0..k {
+                if settled[d] || indicators[d] != derived {
                     continue;
                 }
-                let exact_image = cols[d].1.len() == col.len()
-                    && cols[d].1.iter().zip(col).all(|(a, b)| match (a, b) {
-                        (Some(a), Some(b)) => *a == f(*b),
-                        (None, None) => true,
-                        _ => false,
-                    });
+                let derived_col = col(d);
+                let exact_image = derived_col.len() == source_col.len()
+                    && derived_col
+                        .iter()
+                        .zip(source_col)
+                        .all(|(a, b)| match (a, b) {
+                            (Some(a), Some(b)) => *a == f(*b),
+                            (None, None) => true,
+                            _ => false,
+                        });
                 if exact_image && tt.keeps_ties_under(f, increasing) {
                     let c = if increasing {
                         counts
                     } else {
                         counts.reversed()
                     };
-                    out[d] = Some(c.tau());
+                    out[d] = c.tau();
+                    settled[d] = true;
                 }
             }
         }
     }
-    out.into_iter().map(Option::flatten).collect()
+    out
 }
 
 fn tau_of(times: &[f64], col: &[Option<f64>]) -> Option<f64> {
@@ -770,41 +793,12 @@ pub fn significance(
     config: &EwsConfig,
     sig: &SignificanceConfig,
 ) -> Result<Option<NullDistribution>, EwsError> {
-    let rows: Vec<usize> = (0..series.state.len())
-        .filter(|&i| series.detrended.residuals[i].is_some())
-        .collect();
-    let residuals: Vec<f64> = rows
-        .iter()
-        .filter_map(|&i| series.detrended.residuals[i])
-        .collect();
-    let trend: Vec<f64> = rows
-        .iter()
-        .map(|&i| series.detrended.smoothing[i].unwrap_or(0.0))
-        .collect();
-    let has_trend = config.detrend != Detrend::None;
-    let times: Vec<f64> = rows.iter().map(|&i| series.times[i]).collect();
-    let observed = series.kendall_tau();
-    let generator = match Generator::new(&residuals, sig)? {
-        Some(g) => g,
-        None => return Ok(None),
+    let Some(sampler) = NullSampler::new(series, config, sig)? else {
+        return Ok(None);
     };
-    let indicators = &config.indicators;
-    let window = series.window;
-    let nulls: Vec<Vec<Option<f64>>> = (0..sig.surrogates)
-        .into_par_iter()
-        .map(|i| {
-            let mut rng = ChaCha8Rng::seed_from_u64(sig.seed);
-            rng.set_stream(i as u64);
-            let r = generator.generate(&mut rng);
-            let state: Vec<f64> = if has_trend {
-                r.iter().zip(&trend).map(|(a, b)| a + b).collect()
-            } else {
-                r.clone()
-            };
-            surrogate_taus(&times, &state, &r, window, indicators, config.convention)
-        })
-        .collect();
-    let indicators = observed
+    let nulls = sampler.taus(0..sig.surrogates);
+    let indicators = series
+        .kendall_tau()
         .into_iter()
         .enumerate()
         .map(|(j, (ind, tau))| {
@@ -815,32 +809,132 @@ pub fn significance(
     Ok(Some(NullDistribution { indicators }))
 }
 
-fn surrogate_taus(
-    times: &[f64],
-    state: &[f64],
-    residuals: &[f64],
+/// Draws surrogate residual series of one observed series and computes every indicator's
+/// τ on each, exactly as for the observation. Surrogate i always uses stream i of the
+/// seeded generator, so any range of surrogates, in any order or thread, gives the same
+/// values.
+pub(crate) struct NullSampler<'a> {
+    generator: Generator,
+    times: Vec<f64>,
+    /// The smoothing added back to each surrogate to form its state (`None`: state = residuals).
+    trend: Option<Vec<f64>>,
+    increasing: bool,
     window: usize,
-    indicators: &[Indicator],
+    indicators: &'a [Indicator],
     convention: Convention,
-) -> Vec<Option<f64>> {
-    if window < 2 {
-        return vec![None; indicators.len()];
+    seed: u64,
+}
+
+/// Buffers of one worker, reused from surrogate to surrogate.
+struct SamplerScratch {
+    stream: Option<EwsStream>,
+    residuals: Vec<f64>,
+    state: Vec<f64>,
+    cols: Vec<Vec<Option<f64>>>,
+    tt: TrendTau,
+    values: Vec<f64>,
+}
+
+impl<'a> NullSampler<'a> {
+    /// `None` when the residuals cannot carry a null model (fewer than 3, or constant).
+    pub(crate) fn new(
+        series: &EwsSeries,
+        config: &'a EwsConfig,
+        sig: &SignificanceConfig,
+    ) -> Result<Option<Self>, EwsError> {
+        let rows: Vec<usize> = (0..series.state.len())
+            .filter(|&i| series.detrended.residuals[i].is_some())
+            .collect();
+        let residuals: Vec<f64> = rows
+            .iter()
+            .filter_map(|&i| series.detrended.residuals[i])
+            .collect();
+        let Some(generator) = Generator::new(&residuals, sig)? else {
+            return Ok(None);
+        };
+        let trend = (config.detrend != Detrend::None).then(|| {
+            rows.iter()
+                .map(|&i| series.detrended.smoothing[i].unwrap_or(0.0))
+                .collect()
+        });
+        let times: Vec<f64> = rows.iter().map(|&i| series.times[i]).collect();
+        Ok(Some(Self {
+            generator,
+            increasing: times.windows(2).all(|w| w[0] < w[1]),
+            times,
+            trend,
+            window: series.window,
+            indicators: &config.indicators,
+            convention: config.convention,
+            seed: sig.seed,
+        }))
     }
-    let Ok(mut stream) = EwsStream::new(window, indicators, convention) else {
-        return vec![None; indicators.len()];
-    };
-    let mut cols: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); indicators.len()];
-    let mut buf = Vec::with_capacity(indicators.len());
-    for i in 0..residuals.len() {
-        stream.push_into(state[i], residuals[i], &mut buf);
-        for (c, v) in cols.iter_mut().zip(&buf) {
-            if let Some(v) = v {
-                c.0.push(times[i]);
-                c.1.push(*v);
+
+    /// τ of every indicator (in order) on each surrogate of `range`, in index order;
+    /// parallel over surrogates with per-worker buffers.
+    pub(crate) fn taus(&self, range: std::ops::Range<usize>) -> Vec<Vec<Option<f64>>> {
+        let ids: Vec<usize> = range.collect();
+        // A few chunks per thread: enough to balance, few enough that building the
+        // buffers once per chunk costs nothing.
+        let chunk = ids.len().div_ceil(4 * rayon::current_num_threads()).max(1);
+        ids.par_chunks(chunk)
+            .flat_map_iter(|chunk| {
+                let mut scratch = SamplerScratch {
+                    stream: EwsStream::new(self.window, self.indicators, self.convention).ok(),
+                    residuals: Vec::new(),
+                    state: Vec::new(),
+                    cols: vec![Vec::new(); self.indicators.len()],
+                    tt: TrendTau::new(),
+                    values: Vec::new(),
+                };
+                chunk
+                    .iter()
+                    .map(|&i| self.surrogate_taus(i, &mut scratch))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    fn surrogate_taus(&self, i: usize, scratch: &mut SamplerScratch) -> Vec<Option<f64>> {
+        let SamplerScratch {
+            stream,
+            residuals,
+            state,
+            cols,
+            tt,
+            values,
+        } = scratch;
+        // A window of fewer than 2 points has no indicator (as for the observation).
+        let Some(stream) = stream.as_mut().filter(|_| self.window >= 2) else {
+            return vec![None; self.indicators.len()];
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        rng.set_stream(i as u64);
+        self.generator.generate_into(&mut rng, residuals);
+        let state: &[f64] = match &self.trend {
+            Some(trend) => {
+                state.clear();
+                state.extend(residuals.iter().zip(trend).map(|(a, b)| a + b));
+                state
+            }
+            None => residuals,
+        };
+        stream.reset();
+        cols.iter_mut().for_each(Vec::clear);
+        for (&x, &r) in state.iter().zip(residuals.iter()) {
+            stream.update(x, r);
+            if stream.seen < stream.window {
+                cols.iter_mut().for_each(|c| c.push(None));
+            } else {
+                stream.evaluate(&mut |j, v| cols[j].push(v));
             }
         }
+        if self.increasing {
+            trend_taus(self.indicators, |j| cols[j].as_slice(), tt, values)
+        } else {
+            cols.iter().map(|c| tau_of(&self.times, c)).collect()
+        }
     }
-    cols.iter().map(|(t, v)| kendall_tau_b(t, v)).collect()
 }
 
 /// A fitted null model ready to draw surrogates of one residual series.
@@ -867,11 +961,12 @@ impl Generator {
         })
     }
 
-    fn generate(&self, rng: &mut ChaCha8Rng) -> Vec<f64> {
+    /// One surrogate into `out` (replacing its contents).
+    fn generate_into(&self, rng: &mut ChaCha8Rng, out: &mut Vec<f64>) {
         match self {
-            Self::Ar1(m, n) => m.generate(*n, rng),
-            Self::Fourier(f) => f.generate(rng),
-            Self::Block(v, l) => block_bootstrap(v, *l, rng),
+            Self::Ar1(m, n) => m.generate_into(*n, rng, out),
+            Self::Fourier(f) => *out = f.generate(rng),
+            Self::Block(v, l) => *out = block_bootstrap(v, *l, rng),
         }
     }
 }

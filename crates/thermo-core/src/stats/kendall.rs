@@ -114,7 +114,12 @@ pub struct TrendTau {
     keys: Vec<u64>,
     scratch: Vec<u64>,
     sorted_in_scratch: bool,
+    keys_unsorted: bool,
 }
+
+/// Series up to this length are counted pair by pair (O(n²) without branches or memory
+/// traffic), longer ones by merge sort.
+const SMALL_N: usize = 96;
 
 /// Order-preserving key of a non-NaN `f64`: `a < b` ⇔ `key(a) < key(b)`, and
 /// `a == b` ⇔ `key(a) == key(b)` (the two zeros share one key).
@@ -153,13 +158,34 @@ impl TrendTau {
         if n < 2 || y.iter().any(|v| v.is_nan()) {
             return None;
         }
+        let pairs = (n as u64) * (n as u64 - 1) / 2;
+        if n <= SMALL_N {
+            // Short series (surrogate windows): counting every pair beats sorting.
+            let (mut dis, mut ties) = (0u64, 0u64);
+            for (i, &a) in y.iter().enumerate() {
+                for &b in &y[i + 1..] {
+                    dis += u64::from(b < a);
+                    ties += u64::from(b == a);
+                }
+            }
+            // Sorted only if `keeps_ties_under` asks.
+            self.keys.clear();
+            self.keys.extend(y.iter().map(|&v| order_key(v)));
+            self.keys_unsorted = true;
+            self.sorted_in_scratch = false;
+            return Some(TauCounts {
+                pairs,
+                concordant_minus_discordant: pairs as i64 - ties as i64 - 2 * dis as i64,
+                y_ties: ties,
+            });
+        }
         self.keys.clear();
         self.keys.extend(y.iter().map(|&v| order_key(v)));
         self.scratch.resize(n, 0);
         let (dis, in_scratch) = sort_count_inversions(&mut self.keys, &mut self.scratch);
         self.sorted_in_scratch = in_scratch;
+        self.keys_unsorted = false;
         let ties = tied_pairs(self.sorted_keys());
-        let pairs = (n as u64) * (n as u64 - 1) / 2;
         Some(TauCounts {
             pairs,
             concordant_minus_discordant: pairs as i64 - ties as i64 - 2 * dis as i64,
@@ -182,7 +208,11 @@ impl TrendTau {
     ///
     /// Only adjacent distinct values of the sorted series need checking: a weakly
     /// monotone `f` can only merge or reorder values that are adjacent in sorted order.
-    pub fn keeps_ties_under(&self, f: impl Fn(f64) -> f64, increasing: bool) -> bool {
+    pub fn keeps_ties_under(&mut self, f: impl Fn(f64) -> f64, increasing: bool) -> bool {
+        if self.keys_unsorted {
+            self.keys.sort_unstable();
+            self.keys_unsorted = false;
+        }
         let sorted = self.sorted_keys();
         let Some(&first) = sorted.first() else {
             return true;

@@ -91,6 +91,14 @@ impl<const P: usize> Window<P> {
         }
     }
 
+    fn clear(&mut self) {
+        self.window.clear();
+        self.shift = 0.0;
+        self.sums = PowerSums::default();
+        self.run = 0;
+        self.since_anchor = 0;
+    }
+
     #[inline]
     fn push(&mut self, x: f64) {
         if self.window.is_empty() {
@@ -195,6 +203,11 @@ impl RollingMoments {
         }
     }
 
+    /// Empties the window: the same state as [`RollingMoments::new`], keeping the buffer.
+    pub fn clear(&mut self) {
+        self.inner.clear();
+    }
+
     /// Appends `x`, evicting the oldest value when the window is full. O(1) amortised.
     pub fn push(&mut self, x: f64) {
         self.inner.push(x);
@@ -267,6 +280,11 @@ impl RollingMeanVariance {
         Self {
             inner: Window::new(capacity),
         }
+    }
+
+    /// Empties the window: the same state as [`RollingMeanVariance::new`], keeping the buffer.
+    pub fn clear(&mut self) {
+        self.inner.clear();
     }
 
     /// Appends `x`, evicting the oldest value when the window is full. O(1) amortised.
