@@ -26,8 +26,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Detrend, EwsConfig, EwsError, Indicator, SignificanceConfig, compute, significance,
-    window_points,
+    Detrend, EwsConfig, EwsError, Indicator, NullDistribution, NullSampler, SignificanceConfig,
+    compute, significance, window_points,
 };
 use crate::entropy::CriticalSlowingRule;
 use crate::model::Schedule;
@@ -295,12 +295,24 @@ fn assess_metric(
         method: config.method,
         block_length: None,
     };
-    let Some(null) = significance(&series, &ews, &sig)? else {
-        return Ok(MetricAssessment {
-            signals: Vec::new(),
-            tests: 0,
-            time_to_transition: None,
-        });
+    let quiet = |tests| MetricAssessment {
+        signals: Vec::new(),
+        tests,
+        time_to_transition: None,
+    };
+    let Some(sampler) = NullSampler::new(&series, &ews, &sig)? else {
+        return Ok(quiet(0));
+    };
+    let observed = series.kendall_tau();
+    let Some(rows) = null_rows_unless_settled(&sampler, &observed, config) else {
+        return Ok(quiet(observed.iter().filter(|(_, t)| t.is_some()).count()));
+    };
+    let null = NullDistribution {
+        indicators: observed
+            .into_iter()
+            .enumerate()
+            .map(|(j, (ind, tau))| (ind, tau, rows.iter().filter_map(|row| row[j]).collect()))
+            .collect(),
     };
     let ac1_col = &series.indicators[1].1;
     let ac1_last = ac1_col.iter().rev().find_map(|v| *v);
@@ -362,6 +374,62 @@ fn assess_metric(
         tests,
         time_to_transition,
     })
+}
+
+/// Surrogates are drawn in blocks of this many, in index order, between checks.
+const SURROGATE_BLOCK: usize = 32;
+
+/// The null τ rows of all `config.surrogates` surrogates (index order), or `None` as soon
+/// as the surrogates drawn so far settle that no indicator of the metric can give a signal.
+///
+/// An indicator gives no signal, and no time-to-transition estimate, unless its p ≤
+/// `p_elevated` (every severity and the extrapolation need at least that; a falling trend
+/// of variance, ac1 or flicker gives none at all). Its final p is
+/// (1 + #{null ≥ τ}) / (1 + B_defined) ≥ (1 + #{null ≥ τ among those drawn}) / (1 + B): once
+/// that bound exceeds `p_elevated` the remaining surrogates cannot change the outcome.
+/// Stopping then returns exactly what the full run would have (no signal from this metric,
+/// the same number of tests): it saves work, it is not a sequential test.
+fn null_rows_unless_settled(
+    sampler: &NullSampler<'_>,
+    observed: &[(Indicator, Option<f64>)],
+    config: &PhaseTransitionConfig,
+) -> Option<Vec<Vec<Option<f64>>>> {
+    let total = config.surrogates;
+    // Indicators whose outcome still depends on the surrogates, with their exceedances.
+    let mut open: Vec<(usize, f64, bool, usize)> = SignalType::ALL
+        .iter()
+        .enumerate()
+        .filter_map(|(j, signal)| {
+            let tau = observed.get(j)?.1?;
+            let two_sided = *signal == SignalType::DistributionSkew;
+            (two_sided || tau > 0.0).then_some((j, tau, two_sided, 0))
+        })
+        .collect();
+    let mut rows = Vec::with_capacity(total);
+    while rows.len() < total {
+        if open.is_empty() {
+            return None;
+        }
+        let block = sampler.taus(rows.len()..(rows.len() + SURROGATE_BLOCK).min(total));
+        for (j, tau, two_sided, exceed) in &mut open {
+            *exceed += block
+                .iter()
+                .filter_map(|row| row[*j])
+                .filter(|&t| {
+                    if *two_sided {
+                        t.abs() >= tau.abs()
+                    } else {
+                        t >= *tau
+                    }
+                })
+                .count();
+        }
+        rows.extend(block);
+        open.retain(|&(_, _, _, exceed)| {
+            (1 + exceed) as f64 / (1 + total) as f64 <= config.p_elevated
+        });
+    }
+    Some(rows)
 }
 
 /// Fits 1 − ac1 = a + b·t and extrapolates to 0 from the last defined time.
@@ -833,6 +901,52 @@ mod tests {
         assert!(risk.confidence > 0.0 && risk.confidence <= 1.0);
         assert!(risk.overall_severity >= TransitionSeverity::High);
         assert!(!risk.recommendations.is_empty());
+    }
+
+    #[test]
+    fn settling_early_gives_what_all_surrogates_give() {
+        let cfg = config();
+        let ews = cfg.ews_config();
+        let sig = SignificanceConfig {
+            surrogates: cfg.surrogates,
+            seed: cfg.seed,
+            method: cfg.method,
+            block_length: None,
+        };
+        let mut settled = 0;
+        for seed in 0..8 {
+            let xs = if seed % 2 == 0 {
+                white(120, seed)
+            } else {
+                approaching(120, seed)
+            };
+            let hours: Vec<f64> = (0..120).map(f64::from).collect();
+            let series = compute(&hours, &xs, &ews).unwrap();
+            let sampler = NullSampler::new(&series, &ews, &sig).unwrap().unwrap();
+            let observed = series.kendall_tau();
+            let full = significance(&series, &ews, &sig).unwrap().unwrap();
+            match null_rows_unless_settled(&sampler, &observed, &cfg) {
+                Some(rows) => {
+                    assert_eq!(rows.len(), cfg.surrogates);
+                    for (j, (_, _, null)) in full.indicators.iter().enumerate() {
+                        let drawn: Vec<f64> = rows.iter().filter_map(|r| r[j]).collect();
+                        assert_eq!(&drawn, null);
+                    }
+                }
+                None => {
+                    settled += 1;
+                    for (j, signal) in SignalType::ALL.iter().enumerate() {
+                        let Some(tau) = observed[j].1 else { continue };
+                        if *signal == SignalType::DistributionSkew {
+                            assert!(full.p_two_sided(j).unwrap() > cfg.p_elevated);
+                        } else {
+                            assert!(tau <= 0.0 || full.p_upper(j).unwrap() > cfg.p_elevated);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(settled > 0, "no series settled early");
     }
 
     #[test]

@@ -21,8 +21,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::stats::autocorr::RollingAutocorr;
 use crate::stats::describe::ShapeEstimator;
+use crate::stats::describe::{shape_kurt, shape_skew};
 use crate::stats::detrend::{gaussian_smooth, ksmooth_sigma, linear_trend, lowess};
-use crate::stats::moments::RollingMoments;
+use crate::stats::kendall::TrendTau;
+use crate::stats::moments::{RollingMeanVariance, RollingMoments};
 use crate::stats::surrogate::{
     Ar1Model, FourierSurrogates, SurrogateMethod, block_bootstrap, default_block_length,
 };
@@ -338,14 +340,24 @@ pub fn detrend(
 /// Feed `(state, residual)` pairs with [`EwsStream::push`]; each call returns the indicator
 /// values of the window ending at that sample, `None` until the window is full or where an
 /// indicator is undefined (constant window, zero mean for `cv`).
+///
+/// Only the sums the requested indicators need are kept (the state's window only for `cv`,
+/// and only its mean and variance), and each sample evaluates the window's central sums and
+/// each lag's autocorrelation once, whatever the number of indicators reading them.
 #[derive(Debug, Clone)]
 pub struct EwsStream {
     window: usize,
     indicators: Vec<Indicator>,
     convention: Convention,
-    residual: RollingMoments,
-    state: RollingMoments,
+    residual: Option<RollingMoments>,
+    state: Option<RollingMeanVariance>,
     lags: Vec<RollingAutocorr>,
+    /// Per indicator, the position in `lags` of its autocorrelation (unused otherwise).
+    lag_slot: Vec<usize>,
+    /// Per lag, the Pearson estimate of the current window (scratch).
+    pearson: Vec<Option<f64>>,
+    /// Whether skewness or kurtosis are read (directly or by `flicker`).
+    shape: bool,
     seen: usize,
 }
 
@@ -363,26 +375,48 @@ impl EwsStream {
                 reason: "needs at least 2 points",
             });
         }
-        let mut lags: Vec<usize> = indicators
-            .iter()
-            .filter_map(|i| match i {
-                Indicator::Ac(k) | Indicator::Acf(k) => Some(*k),
-                Indicator::ReturnRate => Some(1),
-                _ => None,
-            })
-            .collect();
+        let lag_of = |i: &Indicator| match i {
+            Indicator::Ac(k) | Indicator::Acf(k) => Some(*k),
+            Indicator::ReturnRate => Some(1),
+            _ => None,
+        };
+        let mut lags: Vec<usize> = indicators.iter().filter_map(lag_of).collect();
         lags.sort_unstable();
         lags.dedup();
+        let lag_slot = indicators
+            .iter()
+            .map(|i| lag_of(i).map_or(0, |k| lags.partition_point(|&l| l < k)))
+            .collect();
+        let needs_residual_moments = indicators.iter().any(|i| {
+            matches!(
+                i,
+                Indicator::Variance
+                    | Indicator::Std
+                    | Indicator::Skew
+                    | Indicator::Kurtosis
+                    | Indicator::Flicker
+            ) || (*i == Indicator::Cv && convention == Convention::Ewstools)
+        });
         Ok(Self {
             window,
             indicators: indicators.to_vec(),
             convention,
-            residual: RollingMoments::new(window),
-            state: RollingMoments::new(window),
+            residual: needs_residual_moments.then(|| RollingMoments::new(window)),
+            state: indicators
+                .contains(&Indicator::Cv)
+                .then(|| RollingMeanVariance::new(window)),
+            pearson: vec![None; lags.len()],
             lags: lags
                 .into_iter()
                 .map(|k| RollingAutocorr::new(window, k))
                 .collect(),
+            lag_slot,
+            shape: indicators.iter().any(|i| {
+                matches!(
+                    i,
+                    Indicator::Skew | Indicator::Kurtosis | Indicator::Flicker
+                )
+            }),
             seen: 0,
         })
     }
@@ -401,53 +435,86 @@ impl EwsStream {
 
     /// As [`EwsStream::push`], writing into `out` (cleared first) to avoid allocation.
     pub fn push_into(&mut self, state: f64, residual: f64, out: &mut Vec<Option<f64>>) {
-        self.residual.push(residual);
-        if self.needs_state() {
-            self.state.push(state);
+        self.update(state, residual);
+        out.clear();
+        if self.seen < self.window {
+            out.resize(self.indicators.len(), None);
+            return;
+        }
+        let mut emit = |_: usize, v: Option<f64>| out.push(v);
+        self.evaluate(&mut emit);
+    }
+
+    /// Empties the windows, as a new stream with the same settings (buffers are kept).
+    pub fn reset(&mut self) {
+        if let Some(r) = &mut self.residual {
+            r.clear();
+        }
+        if let Some(s) = &mut self.state {
+            s.clear();
+        }
+        self.lags.iter_mut().for_each(RollingAutocorr::clear);
+        self.seen = 0;
+    }
+
+    /// Adds one sample to the windows.
+    #[inline]
+    fn update(&mut self, state: f64, residual: f64) {
+        if let Some(r) = &mut self.residual {
+            r.push(residual);
+        }
+        if let Some(s) = &mut self.state {
+            s.push(state);
         }
         for l in &mut self.lags {
             l.push(residual);
         }
         self.seen += 1;
-        out.clear();
-        let full = self.seen >= self.window;
-        for &ind in &self.indicators {
-            out.push(if full { self.value(ind) } else { None });
+    }
+
+    /// Calls `emit(j, value)` for every indicator j of the (full) current window, in order.
+    #[inline]
+    fn evaluate(&mut self, emit: &mut impl FnMut(usize, Option<f64>)) {
+        let (m2, m3, m4) = self
+            .residual
+            .as_ref()
+            .map_or((0.0, 0.0, 0.0), RollingMoments::central_sums);
+        let n = self.residual.as_ref().map_or(0, RollingMoments::len) as f64;
+        let variance = (n > 1.0).then(|| m2 / (n - 1.0));
+        let (skew, kurt) = if self.shape {
+            (
+                shape_skew(n, m2, m3, ShapeEstimator::Adjusted, m2 == 0.0),
+                shape_kurt(n, m2, m4, ShapeEstimator::Adjusted, m2 == 0.0),
+            )
+        } else {
+            (None, None)
+        };
+        for (p, l) in self.pearson.iter_mut().zip(&self.lags) {
+            *p = l.pearson();
         }
-    }
-
-    fn needs_state(&self) -> bool {
-        self.indicators.contains(&Indicator::Cv)
-    }
-
-    fn lag(&self, k: usize) -> Option<&RollingAutocorr> {
-        self.lags.iter().find(|l| l.lag() == k)
-    }
-
-    fn value(&self, ind: Indicator) -> Option<f64> {
-        match ind {
-            Indicator::Variance => self.residual.variance(1),
-            Indicator::Std => self.residual.variance(1).map(f64::sqrt),
-            Indicator::Cv => {
-                let mean = self.state.mean()?;
-                let sd = match self.convention {
-                    Convention::Native => self.state.variance(1)?.sqrt(),
-                    Convention::Ewstools => self.residual.variance(1)?.sqrt(),
-                };
-                (mean != 0.0).then(|| sd / mean)
-            }
-            Indicator::Ac(k) => self.lag(k)?.pearson(),
-            Indicator::Acf(k) => self.lag(k)?.acf(),
-            Indicator::Skew => self.residual.skewness(ShapeEstimator::Adjusted),
-            Indicator::Kurtosis => self.residual.kurtosis_excess(ShapeEstimator::Adjusted),
-            Indicator::ReturnRate => self.lag(1)?.pearson().map(|r| 1.0 - r),
-            Indicator::Flicker => {
-                let g1 = self.residual.skewness(ShapeEstimator::Adjusted)?;
-                let g2 = self.residual.kurtosis_excess(ShapeEstimator::Adjusted)?;
-                let n = self.residual.len() as f64;
-                let den = g2 + 3.0 * (n - 1.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0));
-                (den > 0.0).then(|| (g1 * g1 + 1.0) / den)
-            }
+        for (j, &ind) in self.indicators.iter().enumerate() {
+            let v = match ind {
+                Indicator::Variance => variance,
+                Indicator::Std => variance.map(f64::sqrt),
+                Indicator::Cv => self.state.as_ref().and_then(|state| {
+                    let mean = state.mean()?;
+                    let sd = match self.convention {
+                        Convention::Native => state.variance(1)?.sqrt(),
+                        Convention::Ewstools => variance?.sqrt(),
+                    };
+                    (mean != 0.0).then(|| sd / mean)
+                }),
+                Indicator::Ac(_) => self.pearson[self.lag_slot[j]],
+                Indicator::Acf(_) => self.lags[self.lag_slot[j]].acf(),
+                Indicator::Skew => skew,
+                Indicator::Kurtosis => kurt,
+                Indicator::ReturnRate => self.pearson[self.lag_slot[j]].map(|r| 1.0 - r),
+                Indicator::Flicker => skew.zip(kurt).and_then(|(g1, g2)| {
+                    let den = g2 + 3.0 * (n - 1.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0));
+                    (den > 0.0).then(|| (g1 * g1 + 1.0) / den)
+                }),
+            };
+            emit(j, v);
         }
     }
 }
@@ -473,12 +540,103 @@ pub struct EwsSeries {
 impl EwsSeries {
     /// Kendall τ-b of each indicator against time over the rows where it is defined
     /// (`None` when fewer than 2 rows or a constant indicator).
+    ///
+    /// With strictly increasing times, an indicator that is a strictly monotone transform
+    /// of another one in the list (`std` = √`variance`, `return_rate` = 1 − `ac1`) reuses
+    /// that one's counts, after an O(n) check that the column is exactly the transform and
+    /// that the transform keeps every tie and every order ([`TrendTau::keeps_ties_under`]):
+    /// the result is the same τ, bit for bit, as computing it.
     pub fn kendall_tau(&self) -> Vec<(Indicator, Option<f64>)> {
+        let taus = if self.times.windows(2).all(|w| w[0] < w[1]) {
+            let inds: Vec<Indicator> = self.indicators.iter().map(|(ind, _)| *ind).collect();
+            trend_taus(
+                &inds,
+                |j| self.indicators[j].1.as_slice(),
+                &mut TrendTau::new(),
+                &mut Vec::new(),
+            )
+        } else {
+            self.indicators
+                .iter()
+                .map(|(_, col)| tau_of(&self.times, col))
+                .collect()
+        };
         self.indicators
             .iter()
-            .map(|(ind, col)| (*ind, tau_of(&self.times, col)))
+            .map(|(ind, _)| *ind)
+            .zip(taus)
             .collect()
     }
+}
+
+/// Derived indicators whose τ follows from another's: (source, derived, transform,
+/// increasing).
+type Derivation = (Indicator, Indicator, fn(f64) -> f64, bool);
+
+const DERIVATIONS: [Derivation; 2] = [
+    (Indicator::Variance, Indicator::Std, f64::sqrt, true),
+    (Indicator::Ac(1), Indicator::ReturnRate, one_minus, false),
+];
+
+fn one_minus(x: f64) -> f64 {
+    1.0 - x
+}
+
+/// τ-b against a strictly increasing axis of every column (rows with `None` left out),
+/// reusing the counts of a source column for a derived one when that is exact (see
+/// [`EwsSeries::kendall_tau`]).
+fn trend_taus<'c>(
+    indicators: &[Indicator],
+    col: impl Fn(usize) -> &'c [Option<f64>],
+    tt: &mut TrendTau,
+    values: &mut Vec<f64>,
+) -> Vec<Option<f64>> {
+    let k = indicators.len();
+    let mut out: Vec<Option<f64>> = vec![None; k];
+    // Columns whose τ is known; a derived column is settled by its source's counts.
+    let mut settled = vec![false; k];
+    for j in 0..k {
+        if settled[j] {
+            continue;
+        }
+        let (ind, source_col) = (indicators[j], col(j));
+        values.clear();
+        values.extend(source_col.iter().flatten());
+        let counts = tt.counts(values);
+        out[j] = counts.and_then(|c| c.tau());
+        settled[j] = true;
+        let Some(counts) = counts else { continue };
+        for &(source, derived, f, increasing) in &DERIVATIONS {
+            if source != ind {
+                continue;
+            }
+            for d in 0..k {
+                if settled[d] || indicators[d] != derived {
+                    continue;
+                }
+                let derived_col = col(d);
+                let exact_image = derived_col.len() == source_col.len()
+                    && derived_col
+                        .iter()
+                        .zip(source_col)
+                        .all(|(a, b)| match (a, b) {
+                            (Some(a), Some(b)) => *a == f(*b),
+                            (None, None) => true,
+                            _ => false,
+                        });
+                if exact_image && tt.keeps_ties_under(f, increasing) {
+                    let c = if increasing {
+                        counts
+                    } else {
+                        counts.reversed()
+                    };
+                    out[d] = c.tau();
+                    settled[d] = true;
+                }
+            }
+        }
+    }
+    out
 }
 
 fn tau_of(times: &[f64], col: &[Option<f64>]) -> Option<f64> {
@@ -536,16 +694,19 @@ fn rolling_columns(
     convention: Convention,
 ) -> Result<Vec<IndicatorColumn>, EwsError> {
     let n = state.len();
-    let mut cols: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(n); indicators.len()];
+    let mut cols: Vec<Vec<Option<f64>>> = (0..indicators.len())
+        .map(|_| Vec::with_capacity(n))
+        .collect();
     let mut stream = EwsStream::new(window.max(2), indicators, convention)?;
     let too_short = window < 2;
-    let mut buf = Vec::with_capacity(indicators.len());
     for (i, r) in detrended.residuals.iter().enumerate() {
         match r {
             Some(r) if !too_short => {
-                stream.push_into(state[i], *r, &mut buf);
-                for (c, v) in cols.iter_mut().zip(&buf) {
-                    c.push(*v);
+                stream.update(state[i], *r);
+                if stream.seen < stream.window {
+                    cols.iter_mut().for_each(|c| c.push(None));
+                } else {
+                    stream.evaluate(&mut |j, v| cols[j].push(v));
                 }
             }
             _ => cols.iter_mut().for_each(|c| c.push(None)),
@@ -632,41 +793,12 @@ pub fn significance(
     config: &EwsConfig,
     sig: &SignificanceConfig,
 ) -> Result<Option<NullDistribution>, EwsError> {
-    let rows: Vec<usize> = (0..series.state.len())
-        .filter(|&i| series.detrended.residuals[i].is_some())
-        .collect();
-    let residuals: Vec<f64> = rows
-        .iter()
-        .filter_map(|&i| series.detrended.residuals[i])
-        .collect();
-    let trend: Vec<f64> = rows
-        .iter()
-        .map(|&i| series.detrended.smoothing[i].unwrap_or(0.0))
-        .collect();
-    let has_trend = config.detrend != Detrend::None;
-    let times: Vec<f64> = rows.iter().map(|&i| series.times[i]).collect();
-    let observed = series.kendall_tau();
-    let generator = match Generator::new(&residuals, sig)? {
-        Some(g) => g,
-        None => return Ok(None),
+    let Some(sampler) = NullSampler::new(series, config, sig)? else {
+        return Ok(None);
     };
-    let indicators = &config.indicators;
-    let window = series.window;
-    let nulls: Vec<Vec<Option<f64>>> = (0..sig.surrogates)
-        .into_par_iter()
-        .map(|i| {
-            let mut rng = ChaCha8Rng::seed_from_u64(sig.seed);
-            rng.set_stream(i as u64);
-            let r = generator.generate(&mut rng);
-            let state: Vec<f64> = if has_trend {
-                r.iter().zip(&trend).map(|(a, b)| a + b).collect()
-            } else {
-                r.clone()
-            };
-            surrogate_taus(&times, &state, &r, window, indicators, config.convention)
-        })
-        .collect();
-    let indicators = observed
+    let nulls = sampler.taus(0..sig.surrogates);
+    let indicators = series
+        .kendall_tau()
         .into_iter()
         .enumerate()
         .map(|(j, (ind, tau))| {
@@ -677,32 +809,132 @@ pub fn significance(
     Ok(Some(NullDistribution { indicators }))
 }
 
-fn surrogate_taus(
-    times: &[f64],
-    state: &[f64],
-    residuals: &[f64],
+/// Draws surrogate residual series of one observed series and computes every indicator's
+/// τ on each, exactly as for the observation. Surrogate i always uses stream i of the
+/// seeded generator, so any range of surrogates, in any order or thread, gives the same
+/// values.
+pub(crate) struct NullSampler<'a> {
+    generator: Generator,
+    times: Vec<f64>,
+    /// The smoothing added back to each surrogate to form its state (`None`: state = residuals).
+    trend: Option<Vec<f64>>,
+    increasing: bool,
     window: usize,
-    indicators: &[Indicator],
+    indicators: &'a [Indicator],
     convention: Convention,
-) -> Vec<Option<f64>> {
-    if window < 2 {
-        return vec![None; indicators.len()];
+    seed: u64,
+}
+
+/// Buffers of one worker, reused from surrogate to surrogate.
+struct SamplerScratch {
+    stream: Option<EwsStream>,
+    residuals: Vec<f64>,
+    state: Vec<f64>,
+    cols: Vec<Vec<Option<f64>>>,
+    tt: TrendTau,
+    values: Vec<f64>,
+}
+
+impl<'a> NullSampler<'a> {
+    /// `None` when the residuals cannot carry a null model (fewer than 3, or constant).
+    pub(crate) fn new(
+        series: &EwsSeries,
+        config: &'a EwsConfig,
+        sig: &SignificanceConfig,
+    ) -> Result<Option<Self>, EwsError> {
+        let rows: Vec<usize> = (0..series.state.len())
+            .filter(|&i| series.detrended.residuals[i].is_some())
+            .collect();
+        let residuals: Vec<f64> = rows
+            .iter()
+            .filter_map(|&i| series.detrended.residuals[i])
+            .collect();
+        let Some(generator) = Generator::new(&residuals, sig)? else {
+            return Ok(None);
+        };
+        let trend = (config.detrend != Detrend::None).then(|| {
+            rows.iter()
+                .map(|&i| series.detrended.smoothing[i].unwrap_or(0.0))
+                .collect()
+        });
+        let times: Vec<f64> = rows.iter().map(|&i| series.times[i]).collect();
+        Ok(Some(Self {
+            generator,
+            increasing: times.windows(2).all(|w| w[0] < w[1]),
+            times,
+            trend,
+            window: series.window,
+            indicators: &config.indicators,
+            convention: config.convention,
+            seed: sig.seed,
+        }))
     }
-    let Ok(mut stream) = EwsStream::new(window, indicators, convention) else {
-        return vec![None; indicators.len()];
-    };
-    let mut cols: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); indicators.len()];
-    let mut buf = Vec::with_capacity(indicators.len());
-    for i in 0..residuals.len() {
-        stream.push_into(state[i], residuals[i], &mut buf);
-        for (c, v) in cols.iter_mut().zip(&buf) {
-            if let Some(v) = v {
-                c.0.push(times[i]);
-                c.1.push(*v);
+
+    /// τ of every indicator (in order) on each surrogate of `range`, in index order;
+    /// parallel over surrogates with per-worker buffers.
+    pub(crate) fn taus(&self, range: std::ops::Range<usize>) -> Vec<Vec<Option<f64>>> {
+        let ids: Vec<usize> = range.collect();
+        // A few chunks per thread: enough to balance, few enough that building the
+        // buffers once per chunk costs nothing.
+        let chunk = ids.len().div_ceil(4 * rayon::current_num_threads()).max(1);
+        ids.par_chunks(chunk)
+            .flat_map_iter(|chunk| {
+                let mut scratch = SamplerScratch {
+                    stream: EwsStream::new(self.window, self.indicators, self.convention).ok(),
+                    residuals: Vec::new(),
+                    state: Vec::new(),
+                    cols: vec![Vec::new(); self.indicators.len()],
+                    tt: TrendTau::new(),
+                    values: Vec::new(),
+                };
+                chunk
+                    .iter()
+                    .map(|&i| self.surrogate_taus(i, &mut scratch))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    fn surrogate_taus(&self, i: usize, scratch: &mut SamplerScratch) -> Vec<Option<f64>> {
+        let SamplerScratch {
+            stream,
+            residuals,
+            state,
+            cols,
+            tt,
+            values,
+        } = scratch;
+        // A window of fewer than 2 points has no indicator (as for the observation).
+        let Some(stream) = stream.as_mut().filter(|_| self.window >= 2) else {
+            return vec![None; self.indicators.len()];
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        rng.set_stream(i as u64);
+        self.generator.generate_into(&mut rng, residuals);
+        let state: &[f64] = match &self.trend {
+            Some(trend) => {
+                state.clear();
+                state.extend(residuals.iter().zip(trend).map(|(a, b)| a + b));
+                state
+            }
+            None => residuals,
+        };
+        stream.reset();
+        cols.iter_mut().for_each(Vec::clear);
+        for (&x, &r) in state.iter().zip(residuals.iter()) {
+            stream.update(x, r);
+            if stream.seen < stream.window {
+                cols.iter_mut().for_each(|c| c.push(None));
+            } else {
+                stream.evaluate(&mut |j, v| cols[j].push(v));
             }
         }
+        if self.increasing {
+            trend_taus(self.indicators, |j| cols[j].as_slice(), tt, values)
+        } else {
+            cols.iter().map(|c| tau_of(&self.times, c)).collect()
+        }
     }
-    cols.iter().map(|(t, v)| kendall_tau_b(t, v)).collect()
 }
 
 /// A fitted null model ready to draw surrogates of one residual series.
@@ -729,11 +961,12 @@ impl Generator {
         })
     }
 
-    fn generate(&self, rng: &mut ChaCha8Rng) -> Vec<f64> {
+    /// One surrogate into `out` (replacing its contents).
+    fn generate_into(&self, rng: &mut ChaCha8Rng, out: &mut Vec<f64>) {
         match self {
-            Self::Ar1(m, n) => m.generate(*n, rng),
-            Self::Fourier(f) => f.generate(rng),
-            Self::Block(v, l) => block_bootstrap(v, *l, rng),
+            Self::Ar1(m, n) => m.generate_into(*n, rng, out),
+            Self::Fourier(f) => *out = f.generate(rng),
+            Self::Block(v, l) => *out = block_bootstrap(v, *l, rng),
         }
     }
 }
@@ -797,6 +1030,23 @@ mod tests {
         assert_relative_eq!(rr[100].unwrap(), 1.0 - ac1[100].unwrap());
         let tau = s.kendall_tau();
         assert!(tau[0].1.unwrap() > 0.5, "variance grows: {tau:?}");
+    }
+
+    #[test]
+    fn reused_trend_counts_equal_direct_tau_bit_for_bit() {
+        let (t, x) = ramp_noise(400);
+        // Rounded values create ties in every indicator.
+        let rounded: Vec<f64> = x.iter().map(|v| (v * 4.0).round() / 4.0).collect();
+        for values in [&x, &rounded] {
+            let s = compute(&t, values, &EwsConfig::default()).unwrap();
+            for ((ind, col), (_, tau)) in s.indicators.iter().zip(s.kendall_tau()) {
+                assert_eq!(
+                    tau.map(f64::to_bits),
+                    tau_of(&t, col).map(f64::to_bits),
+                    "{ind:?}"
+                );
+            }
+        }
     }
 
     #[test]

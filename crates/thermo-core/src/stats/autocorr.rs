@@ -118,6 +118,17 @@ impl RollingAutocorr {
         }
     }
 
+    /// Empties the window: the same state as [`RollingAutocorr::new`], keeping the buffer.
+    pub fn clear(&mut self) {
+        self.window.clear();
+        self.shift = 0.0;
+        self.pairs = PairSums::default();
+        self.total = NeumaierSum::default();
+        self.total_sq = NeumaierSum::default();
+        self.run = 0;
+        self.since_anchor = 0;
+    }
+
     /// The lag.
     pub fn lag(&self) -> usize {
         self.lag

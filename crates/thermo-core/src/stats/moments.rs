@@ -22,11 +22,11 @@ impl NeumaierSum {
     #[inline]
     pub fn add(&mut self, x: f64) {
         let t = self.sum + x;
-        if self.sum.abs() >= x.abs() {
-            self.compensation += (self.sum - t) + x;
-        } else {
-            self.compensation += (x - t) + self.sum;
-        }
+        // The exact rounding error of `sum + x` by Knuth's TwoSum: the same number as
+        // Neumaier's branch on |sum| ≥ |x| computes (both are exact), without the branch.
+        let x_part = t - self.sum;
+        let error = (self.sum - (t - x_part)) + (x - x_part);
+        self.compensation += error;
         self.sum = t;
     }
 
@@ -37,30 +37,40 @@ impl NeumaierSum {
     }
 }
 
-/// Power sums Σd, Σd², Σd³, Σd⁴ of shifted values d = x − c.
-#[derive(Debug, Clone, Copy, Default)]
-struct PowerSums {
-    s: [NeumaierSum; 4],
+/// Power sums Σd, …, Σd^P of shifted values d = x − c (P = 2 or 4).
+#[derive(Debug, Clone, Copy)]
+struct PowerSums<const P: usize> {
+    s: [NeumaierSum; P],
 }
 
-impl PowerSums {
+impl<const P: usize> Default for PowerSums<P> {
+    fn default() -> Self {
+        Self {
+            s: [NeumaierSum::default(); P],
+        }
+    }
+}
+
+impl<const P: usize> PowerSums<P> {
     #[inline]
     fn add(&mut self, d: f64, sign: f64) {
         let d2 = d * d;
         self.s[0].add(sign * d);
         self.s[1].add(sign * d2);
-        self.s[2].add(sign * d2 * d);
-        self.s[3].add(sign * d2 * d2);
+        if P > 2 {
+            self.s[2].add(sign * d2 * d);
+            self.s[3].add(sign * d2 * d2);
+        }
     }
 }
 
-/// Moments of the values currently in a fixed-length window, updated in O(1) per value.
+/// The shared machinery: a fixed-length window and its power sums about a movable shift.
 #[derive(Debug, Clone)]
-pub struct RollingMoments {
+struct Window<const P: usize> {
     capacity: usize,
     window: VecDeque<f64>,
     shift: f64,
-    sums: PowerSums,
+    sums: PowerSums<P>,
     run: usize,
     since_anchor: usize,
 }
@@ -68,9 +78,8 @@ pub struct RollingMoments {
 /// Relative size below which a computed spread is indistinguishable from rounding.
 pub(crate) const ROUNDING_FLOOR: f64 = 64.0 * f64::EPSILON;
 
-impl RollingMoments {
-    /// An empty window holding at most `capacity` (≥ 1) values.
-    pub fn new(capacity: usize) -> Self {
+impl<const P: usize> Window<P> {
+    fn new(capacity: usize) -> Self {
         let capacity = capacity.max(1);
         Self {
             capacity,
@@ -82,8 +91,16 @@ impl RollingMoments {
         }
     }
 
-    /// Appends `x`, evicting the oldest value when the window is full. O(1) amortised.
-    pub fn push(&mut self, x: f64) {
+    fn clear(&mut self) {
+        self.window.clear();
+        self.shift = 0.0;
+        self.sums = PowerSums::default();
+        self.run = 0;
+        self.since_anchor = 0;
+    }
+
+    #[inline]
+    fn push(&mut self, x: f64) {
         if self.window.is_empty() {
             self.shift = x;
         }
@@ -103,6 +120,7 @@ impl RollingMoments {
         self.maybe_reanchor();
     }
 
+    #[inline]
     fn maybe_reanchor(&mut self) {
         if self.since_anchor < (self.capacity / 2).max(1) {
             return;
@@ -120,42 +138,41 @@ impl RollingMoments {
         }
     }
 
-    /// Values held.
-    pub fn len(&self) -> usize {
-        self.window.len()
-    }
-
-    /// Whether no value is held.
-    pub fn is_empty(&self) -> bool {
-        self.window.is_empty()
-    }
-
-    /// Whether the window holds `capacity` values.
-    pub fn is_full(&self) -> bool {
-        self.window.len() == self.capacity
-    }
-
-    /// Whether all values held are identical (true for an empty window).
-    pub fn is_constant(&self) -> bool {
+    fn is_constant(&self) -> bool {
         self.run >= self.window.len()
     }
 
-    /// The values held, oldest first.
-    pub fn values(&self) -> impl ExactSizeIterator<Item = &f64> {
-        self.window.iter()
+    fn mean(&self) -> Option<f64> {
+        (!self.window.is_empty())
+            .then(|| self.shift + self.sums.s[0].value() / self.window.len() as f64)
     }
 
-    /// Mean of the window; `None` when empty.
-    pub fn mean(&self) -> Option<f64> {
-        (!self.is_empty()).then(|| self.shift + self.sums.s[0].value() / self.len() as f64)
+    /// M2 = Σ(x − x̄)², exactly 0 for a constant window (or a spread at rounding level).
+    #[inline]
+    fn central2(&self) -> f64 {
+        if self.is_constant() {
+            return 0.0;
+        }
+        let n = self.window.len() as f64;
+        let s1 = self.sums.s[0].value();
+        let s2 = self.sums.s[1].value();
+        let m2 = (s2 - s1 * (s1 / n)).max(0.0);
+        if m2 <= ROUNDING_FLOOR * s2 { 0.0 } else { m2 }
     }
 
-    /// Central sums (M2, M3, M4) = Σ(x − x̄)^k; exact zeros for a constant window.
-    pub fn central_sums(&self) -> (f64, f64, f64) {
+    fn variance(&self, ddof: usize) -> Option<f64> {
+        let n = self.window.len();
+        (n > ddof).then(|| self.central2() / (n - ddof) as f64)
+    }
+}
+
+impl Window<4> {
+    #[inline]
+    fn central_sums(&self) -> (f64, f64, f64) {
         if self.is_constant() {
             return (0.0, 0.0, 0.0);
         }
-        let n = self.len() as f64;
+        let n = self.window.len() as f64;
         let s1 = self.sums.s[0].value();
         let s2 = self.sums.s[1].value();
         let s3 = self.sums.s[2].value();
@@ -170,12 +187,71 @@ impl RollingMoments {
         }
         (m2, m3, m4.max(0.0))
     }
+}
+
+/// Moments of the values currently in a fixed-length window, updated in O(1) per value.
+#[derive(Debug, Clone)]
+pub struct RollingMoments {
+    inner: Window<4>,
+}
+
+impl RollingMoments {
+    /// An empty window holding at most `capacity` (≥ 1) values.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            inner: Window::new(capacity),
+        }
+    }
+
+    /// Empties the window: the same state as [`RollingMoments::new`], keeping the buffer.
+    pub fn clear(&mut self) {
+        self.inner.clear();
+    }
+
+    /// Appends `x`, evicting the oldest value when the window is full. O(1) amortised.
+    pub fn push(&mut self, x: f64) {
+        self.inner.push(x);
+    }
+
+    /// Values held.
+    pub fn len(&self) -> usize {
+        self.inner.window.len()
+    }
+
+    /// Whether no value is held.
+    pub fn is_empty(&self) -> bool {
+        self.inner.window.is_empty()
+    }
+
+    /// Whether the window holds `capacity` values.
+    pub fn is_full(&self) -> bool {
+        self.inner.window.len() == self.inner.capacity
+    }
+
+    /// Whether all values held are identical (true for an empty window).
+    pub fn is_constant(&self) -> bool {
+        self.inner.is_constant()
+    }
+
+    /// The values held, oldest first.
+    pub fn values(&self) -> impl ExactSizeIterator<Item = &f64> {
+        self.inner.window.iter()
+    }
+
+    /// Mean of the window; `None` when empty.
+    pub fn mean(&self) -> Option<f64> {
+        self.inner.mean()
+    }
+
+    /// Central sums (M2, M3, M4) = Σ(x − x̄)^k; exact zeros for a constant window.
+    pub fn central_sums(&self) -> (f64, f64, f64) {
+        self.inner.central_sums()
+    }
 
     /// Variance with `ddof` (0 population, 1 sample); `None` when n ≤ ddof.
     /// A constant window has variance exactly 0.
     pub fn variance(&self, ddof: usize) -> Option<f64> {
-        let n = self.len();
-        (n > ddof).then(|| self.central_sums().0 / (n - ddof) as f64)
+        self.inner.variance(ddof)
     }
 
     /// Skewness of the window (see [`super::describe::skewness`]); `None` when constant.
@@ -188,6 +264,52 @@ impl RollingMoments {
     pub fn kurtosis_excess(&self, estimator: ShapeEstimator) -> Option<f64> {
         let (m2, _, m4) = self.central_sums();
         shape_kurt(self.len() as f64, m2, m4, estimator, m2 == 0.0)
+    }
+}
+
+/// Mean and variance of a fixed-length window, the same numbers as [`RollingMoments`]'s
+/// with half the sums (Σd and Σd² only): for indicators that need the level, not the shape.
+#[derive(Debug, Clone)]
+pub struct RollingMeanVariance {
+    inner: Window<2>,
+}
+
+impl RollingMeanVariance {
+    /// An empty window holding at most `capacity` (≥ 1) values.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            inner: Window::new(capacity),
+        }
+    }
+
+    /// Empties the window: the same state as [`RollingMeanVariance::new`], keeping the buffer.
+    pub fn clear(&mut self) {
+        self.inner.clear();
+    }
+
+    /// Appends `x`, evicting the oldest value when the window is full. O(1) amortised.
+    pub fn push(&mut self, x: f64) {
+        self.inner.push(x);
+    }
+
+    /// Values held.
+    pub fn len(&self) -> usize {
+        self.inner.window.len()
+    }
+
+    /// Whether no value is held.
+    pub fn is_empty(&self) -> bool {
+        self.inner.window.is_empty()
+    }
+
+    /// Mean of the window; `None` when empty.
+    pub fn mean(&self) -> Option<f64> {
+        self.inner.mean()
+    }
+
+    /// Variance with `ddof`; `None` when n ≤ ddof; exactly 0 for a constant window.
+    pub fn variance(&self, ddof: usize) -> Option<f64> {
+        self.inner.variance(ddof)
     }
 }
 
@@ -251,6 +373,25 @@ mod tests {
                     prop_assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0));
                 }
             }
+        }
+    }
+
+    #[test]
+    fn mean_variance_window_gives_the_same_bits() {
+        let mut full = RollingMoments::new(7);
+        let mut level = RollingMeanVariance::new(7);
+        for i in 0..200 {
+            let x = 1e6 + (i as f64 * 0.37).sin() * 3.0 + if i > 100 { 50.0 } else { 0.0 };
+            full.push(x);
+            level.push(x);
+            assert_eq!(
+                full.mean().map(f64::to_bits),
+                level.mean().map(f64::to_bits)
+            );
+            assert_eq!(
+                full.variance(1).map(f64::to_bits),
+                level.variance(1).map(f64::to_bits)
+            );
         }
     }
 

@@ -72,6 +72,13 @@ impl Ar1Model {
     /// A stationary realisation of length `n` (first value drawn from the stationary law).
     pub fn generate<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Vec<f64> {
         let mut out = Vec::with_capacity(n);
+        self.generate_into(n, rng, &mut out);
+        out
+    }
+
+    /// As [`Ar1Model::generate`], into `out` (cleared first; the same draws and values).
+    pub fn generate_into<R: Rng + ?Sized>(&self, n: usize, rng: &mut R, out: &mut Vec<f64>) {
+        out.clear();
         let stationary_sd = self.sigma / (1.0 - self.phi * self.phi).sqrt();
         let mut dev = 0.0;
         for t in 0..n {
@@ -83,7 +90,6 @@ impl Ar1Model {
             };
             out.push(self.mean + dev);
         }
-        out
     }
 }
 
