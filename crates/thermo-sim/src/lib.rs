@@ -6,7 +6,9 @@
 //! - [`stream`]: the hourly observations a scenario run emits and every detector of the
 //!   module comparison consumes, and the run's ground truth.
 //! - [`roc`]: ROC AUC and curves for the comparison and the literature check.
+//! - [`detectors`]: every detector of the module comparison, fed the stream live.
 
 pub mod demo;
+pub mod detectors;
 pub mod roc;
 pub mod stream;
