@@ -7,7 +7,9 @@
 //!   module comparison consumes, and the run's ground truth.
 //! - [`roc`]: ROC AUC and curves for the comparison and the literature check.
 //! - [`detectors`]: every detector of the module comparison, fed the stream live.
+//! - [`backtest`]: alerts, scoring, calibration on training runs and the held-out metrics.
 
+pub mod backtest;
 pub mod demo;
 pub mod detectors;
 pub mod roc;
