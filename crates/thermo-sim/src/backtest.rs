@@ -1123,8 +1123,8 @@ fn downsample(curve: &[RocPoint], max: usize) -> Vec<RocPoint> {
 
 #[cfg(test)]
 mod tests {
+    use super::toy::Toy;
     use super::*;
-    use crate::stream::UnitHour;
 
     fn al(hour: u32) -> Alert {
         Alert { hour, unit: None }
@@ -1257,62 +1257,6 @@ mod tests {
         assert_eq!(training_split(7, "x", 2, 0.99).iter().filter(|&&b| b).count(), 1);
     }
 
-    /// Two units; "ramp" drives unit 1's arrivals up until its utilization stays ≥ 0.95
-    /// (the transition); "flat" stays calm.
-    struct Toy;
-
-    impl RunSource for Toy {
-        fn scenarios(&self) -> Vec<String> {
-            vec!["ramp".into(), "flat".into()]
-        }
-        fn is_null(&self, s: usize) -> bool {
-            s == 1
-        }
-        fn run(
-            &self,
-            s: usize,
-            seed: u64,
-            sink: &mut dyn FnMut(&HourObservation),
-        ) -> Result<GroundTruth, String> {
-            use rand::RngExt;
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            let start = 150 + rng.random_range(0..50u32);
-            let mut obs = HourObservation::default();
-            let mut transition = None;
-            for h in 0..400u32 {
-                obs.hour = h;
-                obs.units.clear();
-                for u in 0..2 {
-                    let base = 5.0 + rng.random_range(-1.0..1.0);
-                    let extra = if s == 0 && u == 1 && h > start {
-                        f64::from(h - start) * 0.05
-                    } else {
-                        0.0
-                    };
-                    let arrivals = base + extra;
-                    obs.units.push(UnitHour {
-                        arrivals,
-                        served: arrivals.min(10.0),
-                        backlog: (arrivals - 10.0).max(0.0),
-                        capacity: 10.0,
-                        staff_on_duty: 2,
-                        staff_absent: 0,
-                        required_staff: 2,
-                    });
-                    if transition.is_none() && arrivals / 10.0 >= 0.95 {
-                        transition = Some(h);
-                    }
-                }
-                sink(&obs);
-            }
-            Ok(GroundTruth {
-                transition_hour: transition,
-                root_unit: transition.map(|_| 1),
-                cause: transition.map(|_| crate::stream::TransitionCause::UtilizationBreach),
-            })
-        }
-    }
-
     fn toy_harness() -> HarnessConfig {
         HarnessConfig {
             runs: 16,
@@ -1379,4 +1323,68 @@ mod tests {
             Err(BacktestError::Setting { field: "runs", .. })
         ));
     }
+}
+
+/// A two-unit test source shared by the harness and report tests.
+#[cfg(test)]
+pub(crate) mod toy {
+    use super::*;
+    use crate::stream::UnitHour;
+
+    /// Two units; "ramp" drives unit 1's arrivals up until its utilization stays ≥ 0.95
+    /// (the transition); "flat" stays calm.
+    pub(crate) struct Toy;
+
+    impl RunSource for Toy {
+        fn scenarios(&self) -> Vec<String> {
+            vec!["ramp".into(), "flat".into()]
+        }
+        fn is_null(&self, s: usize) -> bool {
+            s == 1
+        }
+        fn run(
+            &self,
+            s: usize,
+            seed: u64,
+            sink: &mut dyn FnMut(&HourObservation),
+        ) -> Result<GroundTruth, String> {
+            use rand::RngExt;
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let start = 150 + rng.random_range(0..50u32);
+            let mut obs = HourObservation::default();
+            let mut transition = None;
+            for h in 0..400u32 {
+                obs.hour = h;
+                obs.units.clear();
+                for u in 0..2 {
+                    let base = 5.0 + rng.random_range(-1.0..1.0);
+                    let extra = if s == 0 && u == 1 && h > start {
+                        f64::from(h - start) * 0.05
+                    } else {
+                        0.0
+                    };
+                    let arrivals = base + extra;
+                    obs.units.push(UnitHour {
+                        arrivals,
+                        served: arrivals.min(10.0),
+                        backlog: (arrivals - 10.0).max(0.0),
+                        capacity: 10.0,
+                        staff_on_duty: 2,
+                        staff_absent: 0,
+                        required_staff: 2,
+                    });
+                    if transition.is_none() && arrivals / 10.0 >= 0.95 {
+                        transition = Some(h);
+                    }
+                }
+                sink(&obs);
+            }
+            Ok(GroundTruth {
+                transition_hour: transition,
+                root_unit: transition.map(|_| 1),
+                cause: transition.map(|_| crate::stream::TransitionCause::UtilizationBreach),
+            })
+        }
+    }
+
 }

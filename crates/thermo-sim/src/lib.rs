@@ -8,8 +8,10 @@
 //! - [`roc`]: ROC AUC and curves for the comparison and the literature check.
 //! - [`detectors`]: every detector of the module comparison, fed the stream live.
 //! - [`backtest`]: alerts, scoring, calibration on training runs and the held-out metrics.
+//! - [`compare_report`]: the files of `thermo compare` (JSON, CSV, Markdown, HTML with SVG).
 
 pub mod backtest;
+pub mod compare_report;
 pub mod demo;
 pub mod detectors;
 pub mod roc;
