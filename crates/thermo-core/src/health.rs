@@ -22,11 +22,12 @@ use crate::entropy::{EntropyMonitor, EntropyReport, shannon_from_counts};
 use crate::ews::detector::{PhaseTransitionRisk, TransitionSeverity};
 use crate::model::{Schedule, Session};
 use crate::queueing::utilization::{UtilizationLevel, UtilizationReport};
-use crate::report::AnalysisConfig;
+use crate::report::{AnalysisConfig, AnalysisReport};
+use crate::resilience::ResilienceError;
 use crate::resilience::contingency::{ContingencyReport, SlotIndex};
 use crate::resilience::defense::{
-    DefenseLevel, DefenseState, EscalationReason, PhaseSeverity, TransportAlertLevel, actions,
-    recommended_level,
+    DefenseConfig, DefenseController, DefenseLevel, DefenseMemory, DefenseState, EscalationReason,
+    PhaseSeverity, TransportAlertLevel, actions, recommended_level,
 };
 use crate::resilience::homeostasis::{
     DeviationSeverity, EntropyEvidence, HomeostasisMonitor, LoopCheck, VolatilityAlert,
@@ -164,7 +165,11 @@ pub struct HealthAlert {
     pub recommendation: String,
 }
 
-/// The defense level decided for this check (one-shot: no hysteresis memory).
+/// The defense level decided for this check.
+///
+/// `thermo analyze` decides it from this check alone; the service resumes the controller's
+/// memory between periodic checks ([`apply_defense_memory`]), so a level is only released
+/// after `step_down_checks` calm checks, and `hysteresis` says how.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DefenseSummary {
     /// The level.
@@ -173,6 +178,24 @@ pub struct DefenseSummary {
     pub reasons: Vec<EscalationReason>,
     /// Names of the level's actions.
     pub actions: Vec<String>,
+    /// The controller's memory across checks; absent for a one-shot analysis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hysteresis: Option<DefenseHysteresis>,
+}
+
+/// How the defense controller's memory shaped this check's level.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DefenseHysteresis {
+    /// Level in force before this check.
+    pub previous_level: DefenseLevel,
+    /// Level this check's state alone demands.
+    pub raw_level: DefenseLevel,
+    /// Whether the level is held above `raw_level` until enough calm checks pass.
+    pub held: bool,
+    /// Consecutive calm checks counted toward stepping down.
+    pub calm_checks: u32,
+    /// Calm checks needed to step down (`[defense] step_down_checks`).
+    pub step_down_checks: u32,
 }
 
 /// One feedback loop's latest check.
@@ -291,19 +314,13 @@ pub fn assess(
     let mut alerts = Vec::new();
 
     // Defense in depth from the whole state vector.
-    let state = DefenseState {
+    let state = defense_state(
         coverage,
-        utilization: layers.utilization.program.utilization,
-        n1_pass: layers.contingency.n1_pass,
-        n2_pass: layers.contingency.n2_pass,
-        phase_transition: phase_severity(layers.phase_transition.overall_severity),
-        transport_alerts: layers
-            .transport
-            .alerts
-            .iter()
-            .map(|a| transport_alert_level(a.level))
-            .collect(),
-    };
+        layers.utilization,
+        layers.contingency,
+        layers.phase_transition,
+        layers.transport,
+    );
     let (level, reasons) = recommended_level(&state, &config.defense).unwrap_or_else(|e| {
         // Only reachable with an invalid config; the CLI validates it first.
         (
@@ -324,26 +341,10 @@ pub fn assess(
         level,
         reasons: reasons.clone(),
         actions: level_actions.iter().map(|a| a.name.to_owned()).collect(),
+        hysteresis: None,
     };
-    if level > DefenseLevel::Prevention {
-        alerts.push(HealthAlert {
-            code: format!("DEFENSE_{}", defense_name(level)),
-            level: match level {
-                DefenseLevel::Emergency => AlertLevel::Emergency,
-                DefenseLevel::Containment => AlertLevel::Critical,
-                _ => AlertLevel::Warning,
-            },
-            layer: Layer::Defense,
-            message: format!(
-                "defense level {} ({})",
-                defense_name(level),
-                level_number(level)
-            ),
-            evidence: reasons.iter().map(|r| r.evidence.clone()).collect(),
-            recommendation: level_actions
-                .first()
-                .map_or_else(String::new, |a| format!("{}: {}", a.name, a.description)),
-        });
+    if let Some(alert) = defense_alert(level, &reasons, None) {
+        alerts.push(alert);
     }
 
     utilization_alerts(layers.utilization, h, &mut alerts);
@@ -445,18 +446,7 @@ pub fn assess(
 
     let baselines = baselines(schedule, at, config, &mut alerts);
 
-    alerts.sort_by(|a, b| {
-        b.level
-            .cmp(&a.level)
-            .then(a.layer.cmp(&b.layer))
-            .then(a.code.cmp(&b.code))
-    });
-    let mut recommendations: Vec<String> = Vec::new();
-    for a in &alerts {
-        if !a.recommendation.is_empty() && !recommendations.contains(&a.recommendation) {
-            recommendations.push(a.recommendation.clone());
-        }
-    }
+    let recommendations = order_alerts(&mut alerts);
     let overall_status = [
         alerts
             .iter()
@@ -1039,4 +1029,123 @@ fn baselines(
         fire_danger_counts: fire_counts,
         fire_danger_high: fire_high,
     }
+}
+
+/// The defense state vector of one check, from the layers' outputs.
+fn defense_state(
+    coverage: f64,
+    utilization: &UtilizationReport,
+    contingency: &ContingencyReport,
+    phase_transition: &PhaseTransitionRisk,
+    transport: &TransportReport,
+) -> DefenseState {
+    DefenseState {
+        coverage,
+        utilization: utilization.program.utilization,
+        n1_pass: contingency.n1_pass,
+        n2_pass: contingency.n2_pass,
+        phase_transition: phase_severity(phase_transition.overall_severity),
+        transport_alerts: transport
+            .alerts
+            .iter()
+            .map(|a| transport_alert_level(a.level))
+            .collect(),
+    }
+}
+
+/// The `DEFENSE_<LEVEL>` alert of a level above PREVENTION.
+fn defense_alert(
+    level: DefenseLevel,
+    reasons: &[EscalationReason],
+    hysteresis: Option<&DefenseHysteresis>,
+) -> Option<HealthAlert> {
+    if level == DefenseLevel::Prevention {
+        return None;
+    }
+    let mut evidence: Vec<String> = reasons.iter().map(|r| r.evidence.clone()).collect();
+    if let Some(h) = hysteresis.filter(|h| h.held) {
+        evidence.push(format!(
+            "held above {} until {} consecutive calm checks ({} so far)",
+            defense_name(h.raw_level),
+            h.step_down_checks,
+            h.calm_checks
+        ));
+    }
+    Some(HealthAlert {
+        code: format!("DEFENSE_{}", defense_name(level)),
+        level: match level {
+            DefenseLevel::Emergency => AlertLevel::Emergency,
+            DefenseLevel::Containment => AlertLevel::Critical,
+            _ => AlertLevel::Warning,
+        },
+        layer: Layer::Defense,
+        message: format!(
+            "defense level {} ({})",
+            defense_name(level),
+            level_number(level)
+        ),
+        evidence,
+        recommendation: actions(level)
+            .first()
+            .map_or_else(String::new, |a| format!("{}: {}", a.name, a.description)),
+    })
+}
+
+/// Sorts alerts worst first, then by layer and code; returns their recommendations in that
+/// order without duplicates.
+fn order_alerts(alerts: &mut [HealthAlert]) -> Vec<String> {
+    alerts.sort_by(|a, b| {
+        b.level
+            .cmp(&a.level)
+            .then(a.layer.cmp(&b.layer))
+            .then(a.code.cmp(&b.code))
+    });
+    let mut recommendations: Vec<String> = Vec::new();
+    for a in alerts.iter() {
+        if !a.recommendation.is_empty() && !recommendations.contains(&a.recommendation) {
+            recommendations.push(a.recommendation.clone());
+        }
+    }
+    recommendations
+}
+
+/// Applies the defense controller's memory from earlier checks to a one-shot report and
+/// returns the memory to keep for the next check.
+///
+/// The level escalates at once but is released only after `step_down_checks` consecutive
+/// checks below the thresholds minus their margins ([`DefenseController`]). When the memory
+/// holds the level above what this check alone demands, the report's defense level, its
+/// `DEFENSE_*` alert, the overall status and the recommendations follow the held level.
+pub fn apply_defense_memory(
+    report: &mut AnalysisReport,
+    memory: DefenseMemory,
+    config: &DefenseConfig,
+) -> Result<DefenseMemory, ResilienceError> {
+    let state = defense_state(
+        report.health.coverage,
+        &report.utilization,
+        &report.contingency,
+        &report.phase_transition,
+        &report.transport,
+    );
+    let mut controller = DefenseController::resume(config.clone(), memory)?;
+    let decision = controller.check(&state)?;
+    let health = &mut report.health;
+    let hysteresis = DefenseHysteresis {
+        previous_level: decision.previous,
+        raw_level: decision.raw_level,
+        held: decision.level > decision.raw_level,
+        calm_checks: decision.calm_checks,
+        step_down_checks: config.step_down_checks,
+    };
+    health.defense.level = decision.level;
+    health.defense.actions = decision.actions.iter().map(|a| a.name.to_owned()).collect();
+    health.alerts.retain(|a| a.layer != Layer::Defense);
+    if let Some(alert) = defense_alert(decision.level, &health.defense.reasons, Some(&hysteresis)) {
+        health.alerts.push(alert);
+    }
+    health.defense.hysteresis = Some(hysteresis);
+    health.recommendations = order_alerts(&mut health.alerts);
+    health.overall_status = health.overall_status.max(defense_status(decision.level));
+    Ok(controller.memory().clone())
 }

@@ -130,3 +130,76 @@ fn health_settings_are_read_from_the_config() {
     assert_eq!(n1.evidence.len(), 1);
     assert!(toml::from_str::<AnalysisConfig>("[health]\nmax_listd = 1\n").is_err());
 }
+
+#[test]
+fn the_defense_memory_holds_a_level_until_enough_calm_checks_pass() {
+    use thermo_core::health::apply_defense_memory;
+    use thermo_core::resilience::defense::{DefenseLevel, DefenseMemory};
+    let config = AnalysisConfig::default();
+    let k = config.defense.step_down_checks;
+    assert!(k >= 2);
+    let fragile = analyze(&ward(2, 3), start(), &config);
+    let sound = analyze(&ward(3, 3), start(), &config);
+    let raw_fragile = fragile.health.defense.level;
+    let raw_sound = sound.health.defense.level;
+    assert!(
+        raw_fragile >= DefenseLevel::SafetySystems,
+        "{raw_fragile:?}"
+    );
+    assert!(raw_sound < raw_fragile, "{raw_sound:?}");
+
+    // A fresh memory reproduces the one-shot level.
+    let mut first = fragile.clone();
+    let mut memory =
+        apply_defense_memory(&mut first, DefenseMemory::default(), &config.defense).unwrap();
+    assert_eq!(first.health.defense.level, raw_fragile);
+    let h = first.health.defense.hysteresis.as_ref().unwrap();
+    assert_eq!(
+        (h.previous_level, h.raw_level, h.held),
+        (DefenseLevel::Prevention, raw_fragile, false)
+    );
+    assert_eq!(memory.level, raw_fragile);
+
+    // Calm checks hold the level (with its alert and status) until the k-th one.
+    for calm in 1..=k {
+        let mut report = sound.clone();
+        memory = apply_defense_memory(&mut report, memory, &config.defense).unwrap();
+        let defense = &report.health.defense;
+        let h = defense.hysteresis.as_ref().unwrap();
+        assert_eq!(h.raw_level, raw_sound);
+        if calm < k {
+            assert_eq!(defense.level, raw_fragile, "check {calm}");
+            assert!(h.held);
+            assert_eq!(h.calm_checks, calm);
+            let alert = report
+                .health
+                .alerts
+                .iter()
+                .find(|a| a.layer == Layer::Defense)
+                .expect("the held level keeps its alert");
+            assert!(
+                alert.evidence.iter().any(|e| e.starts_with("held above")),
+                "{:?}",
+                alert.evidence
+            );
+            assert!(report.health.overall_status >= sound.health.overall_status);
+            assert!(
+                report
+                    .health
+                    .alerts
+                    .windows(2)
+                    .all(|w| w[0].level >= w[1].level)
+            );
+        } else {
+            assert_eq!(defense.level, raw_sound, "released after {k} calm checks");
+            assert!(!h.held);
+            assert_eq!(report.health.overall_status, sound.health.overall_status);
+        }
+    }
+
+    // A relapse escalates at once and resets the count.
+    let mut relapse = fragile.clone();
+    let memory = apply_defense_memory(&mut relapse, memory, &config.defense).unwrap();
+    assert_eq!(relapse.health.defense.level, raw_fragile);
+    assert_eq!(memory.calm_checks, 0);
+}

@@ -5,7 +5,10 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::{Map, Value, json};
 use thermo_core::entropy::EntropyMonitor;
+use thermo_core::health::apply_defense_memory;
 use thermo_core::report::{AnalysisConfig, AnalysisReport, analyze, default_analysis_date};
+use thermo_core::resilience::defense::DefenseLevel;
+use thermo_core::transport::TransportLevel;
 use thermo_store::{
     EventKind, HealthRecord, NewAlert, Program, SignalRow, StoreError, ThermodynamicsRow,
     TransportRow,
@@ -232,11 +235,19 @@ pub async fn run_check(
     let bundle = merged_bundle(state, program, snapshot.bundle, since).await?;
     let text = bundle.to_string();
     let config = state.config.analysis.clone();
-    let report =
+    let mut report =
         tokio::task::spawn_blocking(move || analyze_bundle(&text, now.date_naive(), &config))
             .await
             .map_err(|e| CheckError::Task(e.to_string()))?
             .map_err(CheckError::InvalidBundle)?;
+    // Hysteresis spans checks: resume the defense controller from the stored memory.
+    let memory = state
+        .store
+        .defense_memory(program.id)
+        .await?
+        .unwrap_or_default();
+    let memory = apply_defense_memory(&mut report, memory, &state.config.analysis.defense)
+        .map_err(|e| CheckError::Task(e.to_string()))?;
     let (production_rate, critical_slowing) =
         entropy_dynamics(state, program, now, report.entropy.person_entropy).await?;
     let thermodynamics = thermodynamics_row(&report, production_rate, triggered_by);
@@ -254,6 +265,10 @@ pub async fn run_check(
         transport: transport_row(&report),
     };
     let snapshot_id = state.store.record_health(&record).await?;
+    state
+        .store
+        .save_defense_memory(program.id, &memory, now)
+        .await?;
     gauges::publish_report(
         &program.name,
         &report,
@@ -263,6 +278,8 @@ pub async fn run_check(
     );
     gauges::publish_critical_slowing(&program.name, critical_slowing);
     alert_on_phase_risk(state, program, &thermodynamics, &signals, now).await?;
+    alert_on_defense_escalation(state, program, &report, now).await?;
+    alert_on_transport(state, program, &report, now).await?;
     Ok(CheckOutcome {
         snapshot_id,
         computed_at: now,
@@ -322,6 +339,101 @@ async fn alert_on_phase_risk(
             "time_to_transition_hours": thermodynamics.time_to_transition,
             "confidence": thermodynamics.confidence,
             "signals": signals,
+        }),
+        created_at: now,
+    };
+    raise_alert(state, alert, &program.name).await?;
+    Ok(())
+}
+
+/// Alerts when the defense level rises to SAFETY_SYSTEMS or above (kind
+/// `defense_escalation`; severity `critical` from CONTAINMENT up, else `high`).
+async fn alert_on_defense_escalation(
+    state: &AppState,
+    program: &Program,
+    report: &AnalysisReport,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let defense = &report.health.defense;
+    let Some(hysteresis) = &defense.hysteresis else {
+        return Ok(());
+    };
+    if defense.level <= hysteresis.previous_level || defense.level < DefenseLevel::SafetySystems {
+        return Ok(());
+    }
+    let level = keyword(&defense.level);
+    let alert = NewAlert {
+        program_id: program.id,
+        kind: "defense_escalation".to_owned(),
+        severity: if defense.level >= DefenseLevel::Containment {
+            "critical"
+        } else {
+            "high"
+        }
+        .to_owned(),
+        title: format!("Defense level raised to {}", level.to_uppercase()),
+        message: format!(
+            "Defense level raised from {} to {}: {}",
+            keyword(&hysteresis.previous_level).to_uppercase(),
+            level.to_uppercase(),
+            defense
+                .reasons
+                .iter()
+                .map(|r| r.evidence.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        details: json!({
+            "level": defense.level,
+            "previous_level": hysteresis.previous_level,
+            "reasons": defense.reasons,
+            "actions": defense.actions,
+        }),
+        created_at: now,
+    };
+    raise_alert(state, alert, &program.name).await?;
+    Ok(())
+}
+
+/// Alerts when the transport check is `critical` or `emergency` (kind `transport_critical`):
+/// work arrives at the stressed units faster than rebalancing removes it.
+async fn alert_on_transport(
+    state: &AppState,
+    program: &Program,
+    report: &AnalysisReport,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let transport = &report.transport;
+    if transport.level < TransportLevel::Critical {
+        return Ok(());
+    }
+    let finite = |v: f64| Some(v).filter(|v| v.is_finite());
+    let alert = NewAlert {
+        program_id: program.id,
+        kind: "transport_critical".to_owned(),
+        severity: if transport.level == TransportLevel::Emergency {
+            "critical"
+        } else {
+            "high"
+        }
+        .to_owned(),
+        title: "Work is arriving faster than it is rebalanced".to_owned(),
+        message: transport
+            .alerts
+            .iter()
+            .filter(|a| a.level >= TransportLevel::Critical)
+            .map(|a| a.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; "),
+        details: json!({
+            "level": transport.level,
+            "peclet_number": finite(transport.peclet_number),
+            "peclet_unbounded": transport.peclet_unbounded,
+            "saturation_gradient": finite(transport.saturation_gradient),
+            "boundary_layer_thickness": transport.boundary_layer_thickness,
+            "time_to_saturation_minutes": transport.time_to_saturation_minutes,
+            "stressed_units": transport.stressed_units,
+            "alerts": transport.alerts,
         }),
         created_at: now,
     };

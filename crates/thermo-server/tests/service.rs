@@ -687,6 +687,114 @@ async fn a_check_is_stored_served_and_exported() {
     ctx.finish().await;
 }
 
+/// The ward needs two people with the `icu` skill; `spare_skilled` more skilled people stand
+/// by unassigned (with none, a single loss cannot be repaired).
+fn ward_bundle(spare_skilled: usize) -> Value {
+    let mut people = vec![
+        json!({"id": "r1", "role": "resident", "skills": ["icu"]}),
+        json!({"id": "r2", "role": "resident", "skills": ["icu"]}),
+        json!({"id": "f1", "role": "faculty"}),
+    ];
+    for i in 0..spare_skilled {
+        people.push(json!({"id": format!("s{i}"), "role": "resident", "skills": ["icu"]}));
+    }
+    let mut assignments = Vec::new();
+    for day in 1..=9 {
+        for (person, rotation) in [("r1", "ward"), ("r2", "ward"), ("f1", "clinic")] {
+            assignments.push(json!({
+                "person_id": person, "date": format!("2026-03-0{day}"), "session": "AM", "rotation": rotation
+            }));
+        }
+    }
+    json!({
+        "people": people,
+        "rotations": [
+            {"id": "ward", "kind": "inpatient", "min_coverage": 2, "required_skill": "icu"},
+            {"id": "clinic", "kind": "outpatient"}
+        ],
+        "assignments": assignments,
+    })
+}
+
+#[tokio::test]
+async fn the_defense_level_is_held_across_checks_until_enough_calm_checks() {
+    let ctx = Ctx::sqlite(config()).await;
+    let s = &ctx.state;
+    let run = || async {
+        let (status, run) = call(
+            s,
+            "POST",
+            "/api/v1/programs/icu/checks/run",
+            Some(ADMIN),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{run}");
+        run["report"]["health"]["defense"].clone()
+    };
+    let put = |bundle: Value| async move {
+        let (status, body) = call(
+            s,
+            "PUT",
+            "/api/v1/programs/icu/schedule",
+            Some(ADMIN),
+            Some(bundle),
+            &[],
+        )
+        .await;
+        assert!(status.is_success(), "{body}");
+    };
+
+    put(ward_bundle(0)).await;
+    let fragile = run().await;
+    let raised = fragile["level"].clone();
+    assert_eq!(fragile["hysteresis"]["previous_level"], "PREVENTION");
+    assert_eq!(fragile["hysteresis"]["raw_level"], raised);
+    assert_ne!(raised, "PREVENTION", "{fragile}");
+    let (_, alerts) = call(
+        s,
+        "GET",
+        "/api/v1/programs/icu/alerts",
+        Some(ADMIN),
+        None,
+        &[],
+    )
+    .await;
+    let kinds: Vec<_> = alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(kinds.iter().any(|k| k == "defense_escalation"), "{kinds:?}");
+
+    // The repaired schedule alone asks for less, but the level is held for k − 1 checks.
+    put(ward_bundle(1)).await;
+    let k = s.config.analysis.defense.step_down_checks;
+    for calm in 1..k {
+        let held = run().await;
+        assert_eq!(held["level"], raised, "check {calm}: {held}");
+        assert_eq!(held["hysteresis"]["held"], true);
+        assert_eq!(held["hysteresis"]["calm_checks"], calm);
+        assert_ne!(held["hysteresis"]["raw_level"], raised);
+    }
+    let released = run().await;
+    assert_eq!(
+        released["level"], released["hysteresis"]["raw_level"],
+        "{released}"
+    );
+    assert_eq!(released["hysteresis"]["held"], false);
+    // The memory is in the database, not in the process.
+    let program = s.store.program("icu").await.unwrap().unwrap();
+    let memory = s.store.defense_memory(program.id).await.unwrap().unwrap();
+    assert_eq!(
+        serde_json::to_value(memory.level).unwrap(),
+        released["level"]
+    );
+    ctx.finish().await;
+}
+
 #[tokio::test]
 async fn errors_share_one_shape_and_reads_can_be_open() {
     let mut open = config();
@@ -1148,4 +1256,59 @@ fn promtool_check(exposition: &str) {
         problems.is_empty() && (output.status.success() || text.lines().any(|l| !l.is_empty())),
         "promtool check metrics failed:\n{text}"
     );
+}
+
+#[tokio::test]
+async fn a_request_in_flight_at_shutdown_completes_and_is_stored() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("thermo.db").display());
+    let state = AppState::new(Store::connect(&url).await.unwrap(), config());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(thermo_server::serve(state, listener, async move {
+        let _ = stopped.await;
+    }));
+
+    // Send the headers and half the body, then ask the server to stop.
+    let body = bundle().to_string();
+    let (first, second) = body.as_bytes().split_at(body.len() / 2);
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "PUT /api/v1/programs/icu/schedule HTTP/1.1\r\nHost: {address}\r\n\
+         Authorization: Bearer {ADMIN}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(first).await.unwrap();
+    stream.flush().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    stop.send(()).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        !server.is_finished(),
+        "the server waits for the request in flight"
+    );
+    assert!(
+        tokio::net::TcpStream::connect(address).await.is_err(),
+        "no new connection is accepted while draining"
+    );
+
+    stream.write_all(second).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.starts_with("HTTP/1.1 20"), "{response}");
+    tokio::time::timeout(std::time::Duration::from_secs(10), server)
+        .await
+        .expect("the server stops once the request is answered")
+        .unwrap()
+        .unwrap();
+
+    let store = Store::connect(&url).await.unwrap();
+    let program = store.program("icu").await.unwrap().expect("stored");
+    assert!(store.latest_schedule(program.id).await.unwrap().is_some());
+    store.close().await;
 }

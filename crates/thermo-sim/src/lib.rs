@@ -9,10 +9,12 @@
 //! - [`detectors`]: every detector of the module comparison, fed the stream live.
 //! - [`backtest`]: alerts, scoring, calibration on training runs and the held-out metrics.
 //! - [`compare_report`]: the files of `thermo compare` (JSON, CSV, Markdown, HTML with SVG).
+//! - [`literature`]: May's harvesting model through a fold, scored as in Bury et al. 2021.
 
 pub mod backtest;
 pub mod compare_report;
 pub mod demo;
 pub mod detectors;
+pub mod literature;
 pub mod roc;
 pub mod stream;

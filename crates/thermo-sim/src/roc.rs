@@ -146,7 +146,10 @@ mod tests {
         let curve = roc_curve(&pos, &neg);
         assert!((trapezoid(&curve) - expected).abs() < 1e-12);
         let last = curve.last().unwrap();
-        assert_eq!((last.false_positive_rate, last.true_positive_rate), (1.0, 1.0));
+        assert_eq!(
+            (last.false_positive_rate, last.true_positive_rate),
+            (1.0, 1.0)
+        );
     }
 
     #[test]

@@ -178,12 +178,20 @@ struct MigrationFile {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[MigrationFile] = &[MigrationFile {
-    version: 1,
-    description: "initial",
-    sqlite: include_str!("../migrations/sqlite/0001_initial.sql"),
-    postgres: include_str!("../migrations/postgres/0001_initial.sql"),
-}];
+const MIGRATIONS: &[MigrationFile] = &[
+    MigrationFile {
+        version: 1,
+        description: "initial",
+        sqlite: include_str!("../migrations/sqlite/0001_initial.sql"),
+        postgres: include_str!("../migrations/postgres/0001_initial.sql"),
+    },
+    MigrationFile {
+        version: 2,
+        description: "defense memory",
+        sqlite: include_str!("../migrations/sqlite/0002_defense_memory.sql"),
+        postgres: include_str!("../migrations/postgres/0002_defense_memory.sql"),
+    },
+];
 
 fn migrator(dialect: Dialect) -> Migrator {
     let migrations = MIGRATIONS
@@ -1220,6 +1228,44 @@ impl Store {
             .rows_affected()
         });
         Ok(affected == 1)
+    }
+
+    // ---- defense memory ----------------------------------------------------------------
+
+    /// The defense controller's memory of a program (`None` before its first check).
+    pub async fn defense_memory(
+        &self,
+        program_id: i64,
+    ) -> Result<Option<thermo_core::resilience::defense::DefenseMemory>, StoreError> {
+        let row: Option<(Json<thermo_core::resilience::defense::DefenseMemory>,)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT memory FROM defense_memory WHERE program_id = $1")
+                .bind(program_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(|(Json(memory),)| memory))
+    }
+
+    /// Stores the defense controller's memory of a program, replacing the previous one.
+    pub async fn save_defense_memory(
+        &self,
+        program_id: i64,
+        memory: &thermo_core::resilience::defense::DefenseMemory,
+        updated_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO defense_memory (program_id, memory, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (program_id) DO UPDATE SET memory = excluded.memory, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(program_id)
+            .bind(Json(memory))
+            .bind(updated_at)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
     }
 
     // ---- periodic jobs -----------------------------------------------------------------

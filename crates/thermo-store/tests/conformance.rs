@@ -114,6 +114,7 @@ conformance_suite!(
     alerts_cool_down_and_deliveries_progress,
     a_tick_is_claimed_by_exactly_one_of_many_callers,
     acknowledged_writes_survive_a_restart,
+    defense_memory_is_kept_per_program_and_replaced,
 );
 
 async fn programs_are_created_once_and_listed(ctx: &Ctx) -> Store {
@@ -567,5 +568,39 @@ async fn acknowledged_writes_survive_a_restart(ctx: &Ctx) -> Store {
         1
     );
     assert_eq!(store.samples_since(p.id, t(-1)).await.unwrap().len(), 1);
+    store
+}
+
+async fn defense_memory_is_kept_per_program_and_replaced(ctx: &Ctx) -> Store {
+    use thermo_core::resilience::defense::{DefenseLevel, DefenseMemory};
+    let store = ctx.store.clone();
+    let icu = store.ensure_program("icu", t(0)).await.unwrap();
+    let ward = store.ensure_program("ward", t(0)).await.unwrap();
+    assert_eq!(store.defense_memory(icu.id).await.unwrap(), None);
+    let held = DefenseMemory {
+        level: DefenseLevel::Containment,
+        calm_checks: 2,
+        calm_max: DefenseLevel::Control,
+    };
+    store
+        .save_defense_memory(icu.id, &held, t(15))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.defense_memory(icu.id).await.unwrap(),
+        Some(held.clone())
+    );
+    assert_eq!(store.defense_memory(ward.id).await.unwrap(), None);
+    let released = DefenseMemory::default();
+    store
+        .save_defense_memory(icu.id, &released, t(30))
+        .await
+        .unwrap();
+    assert_eq!(store.defense_memory(icu.id).await.unwrap(), Some(released));
+    let store = ctx.reopen().await;
+    assert_eq!(
+        store.defense_memory(icu.id).await.unwrap(),
+        Some(DefenseMemory::default())
+    );
     store
 }
