@@ -332,7 +332,12 @@ pub fn nab_normalised(raw_total: f64, windows: usize, profile: &NabProfile) -> O
 /// float above the `(k+1)`-th largest maximum, `k = ⌊target·n⌋`. `None` without runs or
 /// when no run produced any score.
 pub fn calibrate_threshold(maxima: &[Option<f64>], target: f64) -> Option<f64> {
-    let mut finite: Vec<f64> = maxima.iter().flatten().copied().filter(|v| v.is_finite()).collect();
+    let mut finite: Vec<f64> = maxima
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
     if finite.is_empty() {
         return None;
     }
@@ -815,9 +820,8 @@ pub fn run_comparison(
                         .zip(&thresholds[mode])
                         .map(|(t, &th)| alerts_from_scores(t, th, harness.refractory_hours))
                         .collect();
-                    let score = |a: &[Alert]| {
-                        score_run(a, &truth, hours, harness.horizon_hours, &profile)
-                    };
+                    let score =
+                        |a: &[Alert]| score_run(a, &truth, hours, harness.horizon_hours, &profile);
                     outcomes[mode].extend(base.iter().map(|a| score(a)));
                     for &(a, b) in &pairs {
                         let and = combine_and(
@@ -956,9 +960,15 @@ pub fn run_comparison(
     let mut null_fp = vec![vec![(0usize, 0usize); n_det]; 2];
     for (mi, mode) in modes.iter().enumerate() {
         for (s, name) in scenarios.iter().enumerate() {
-            let recs: Vec<&HeldOutRecord> =
-                held.iter().map(|h| &h.0).filter(|r| r.scenario == s).collect();
-            let transitions = recs.iter().filter(|r| r.truth.transition_hour.is_some()).count();
+            let recs: Vec<&HeldOutRecord> = held
+                .iter()
+                .map(|h| &h.0)
+                .filter(|r| r.scenario == s)
+                .collect();
+            let transitions = recs
+                .iter()
+                .filter(|r| r.truth.transition_hour.is_some())
+                .count();
             for d in 0..n_det {
                 let outs: Vec<&RunOutcome> = recs.iter().map(|r| &r.outcomes[mi][d]).collect();
                 let leads: Vec<f64> = outs
@@ -1205,9 +1215,15 @@ mod tests {
                 unit: None,
             })
             .collect();
-        let hours: Vec<u32> = alerts_from_scores(&trace, 0.9, 3).iter().map(|a| a.hour).collect();
+        let hours: Vec<u32> = alerts_from_scores(&trace, 0.9, 3)
+            .iter()
+            .map(|a| a.hour)
+            .collect();
         assert_eq!(hours, vec![1, 4]);
-        let hours: Vec<u32> = alerts_from_scores(&trace, 0.9, 1).iter().map(|a| a.hour).collect();
+        let hours: Vec<u32> = alerts_from_scores(&trace, 0.9, 1)
+            .iter()
+            .map(|a| a.hour)
+            .collect();
         assert_eq!(hours, vec![1, 2, 4, 5, 6]);
     }
 
@@ -1234,14 +1250,28 @@ mod tests {
         // Target 0: no run may alert.
         assert!(calibrate_threshold(&maxima, 0.0).unwrap() > 20.0);
         // Runs that never scored count as quiet.
-        let sparse = [None, None, None, Some(0.5), None, None, None, None, None, None];
+        let sparse = [
+            None,
+            None,
+            None,
+            Some(0.5),
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        ];
         assert_eq!(calibrate_threshold(&sparse, 0.10), Some(0.5));
         assert_eq!(calibrate_threshold(&[None, None], 0.1), None);
     }
 
     #[test]
     fn sample_hours_and_quantiles() {
-        assert_eq!(auc_sample_hours(100, 20, 10), vec![80, 82, 84, 86, 88, 90, 92, 94, 96, 98]);
+        assert_eq!(
+            auc_sample_hours(100, 20, 10),
+            vec![80, 82, 84, 86, 88, 90, 92, 94, 96, 98]
+        );
         assert_eq!(auc_sample_hours(5, 20, 5), vec![0, 1, 2, 3, 4]);
         assert_eq!(median_iqr(&[1.0, 2.0, 3.0, 4.0, 5.0]), Some((3.0, 2.0)));
         assert_eq!(median_iqr(&[]), None);
@@ -1254,7 +1284,13 @@ mod tests {
         let s = training_split(7, "x", 10, 0.5);
         assert_eq!(s, training_split(7, "x", 10, 0.5));
         assert_eq!(s.iter().filter(|&&b| b).count(), 5);
-        assert_eq!(training_split(7, "x", 2, 0.99).iter().filter(|&&b| b).count(), 1);
+        assert_eq!(
+            training_split(7, "x", 2, 0.99)
+                .iter()
+                .filter(|&&b| b)
+                .count(),
+            1
+        );
     }
 
     fn toy_harness() -> HarnessConfig {
@@ -1267,7 +1303,8 @@ mod tests {
 
     #[test]
     fn the_harness_calibrates_scores_and_is_deterministic() {
-        let cmp = run_comparison(&Toy, &DetectorsConfig::default(), &toy_harness(), &|| {}).unwrap();
+        let cmp =
+            run_comparison(&Toy, &DetectorsConfig::default(), &toy_harness(), &|| {}).unwrap();
         assert_eq!(cmp.runs_simulated, 32);
         let n_ch = cmp.channels.len();
         assert_eq!(cmp.detectors.len(), n_ch + n_ch * (n_ch - 1));
@@ -1287,9 +1324,14 @@ mod tests {
         assert_eq!(util.root_cause_specificity, Some(1.0));
         assert!(util.auc.unwrap() > 0.9);
         // Calibration keeps the null training false-alarm share at the target.
-        let info = cmp.detectors.iter().find(|d| d.detector == "utilization").unwrap();
+        let info = cmp
+            .detectors
+            .iter()
+            .find(|d| d.detector == "utilization")
+            .unwrap();
         assert!(info.calibrated_threshold.is_some());
-        let again = run_comparison(&Toy, &DetectorsConfig::default(), &toy_harness(), &|| {}).unwrap();
+        let again =
+            run_comparison(&Toy, &DetectorsConfig::default(), &toy_harness(), &|| {}).unwrap();
         let strip = |c: &Comparison| {
             let mut v = serde_json::to_value(&c.results).unwrap();
             for r in v.as_array_mut().unwrap() {
@@ -1304,7 +1346,8 @@ mod tests {
 
     #[test]
     fn null_rows_have_no_detection_or_auc() {
-        let cmp = run_comparison(&Toy, &DetectorsConfig::default(), &toy_harness(), &|| {}).unwrap();
+        let cmp =
+            run_comparison(&Toy, &DetectorsConfig::default(), &toy_harness(), &|| {}).unwrap();
         for r in cmp.results.iter().filter(|r| r.scenario == "flat") {
             assert_eq!(r.detection_rate, None);
             assert_eq!(r.auc, None);
@@ -1386,5 +1429,4 @@ pub(crate) mod toy {
             })
         }
     }
-
 }

@@ -47,7 +47,8 @@ pub fn summary_json(cmp: &Comparison, literature: &[LiteratureRow]) -> String {
         criteria: &cmp.criteria,
         literature,
     };
-    let mut out = serde_json::to_string_pretty(&s).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    let mut out =
+        serde_json::to_string_pretty(&s).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     out.push('\n');
     out
 }
@@ -151,7 +152,12 @@ fn base_names(cmp: &Comparison) -> Vec<&str> {
     cmp.channels.iter().map(|c| c.name).collect()
 }
 
-fn row<'a>(cmp: &'a Comparison, det: &str, scen: &str, mode: ThresholdMode) -> Option<&'a ResultRow> {
+fn row<'a>(
+    cmp: &'a Comparison,
+    det: &str,
+    scen: &str,
+    mode: ThresholdMode,
+) -> Option<&'a ResultRow> {
     cmp.results
         .iter()
         .find(|r| r.detector == det && r.scenario == scen && r.threshold_mode == mode)
@@ -220,7 +226,12 @@ pub fn summary_table(cmp: &Comparison) -> String {
     s
 }
 
-fn results_table_md(cmp: &Comparison, scenario: &str, mode: ThresholdMode, names: &[String]) -> String {
+fn results_table_md(
+    cmp: &Comparison,
+    scenario: &str,
+    mode: ThresholdMode,
+    names: &[String],
+) -> String {
     let mut s = String::from(
         "| detector | threshold | detection | lead h median (IQR) | FPR | false alarms/run | root cause | AUC | NAB | µs/check |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
@@ -295,7 +306,11 @@ fn combination_names(cmp: &Comparison) -> Vec<String> {
     let forced: Vec<&String> = cmp
         .scenarios
         .iter()
-        .filter(|s| cmp.results.iter().any(|r| &r.scenario == *s && r.transitions > 0))
+        .filter(|s| {
+            cmp.results
+                .iter()
+                .any(|r| &r.scenario == *s && r.transitions > 0)
+        })
         .collect();
     let mut scored: Vec<(f64, &str)> = cmp
         .detectors
@@ -341,20 +356,18 @@ fn literature_md(rows: &[LiteratureRow]) -> String {
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {:.3} | {:.3} | {} |",
-            r.model,
-            r.length,
-            r.window,
-            r.indicator,
-            r.auc_ours,
-            r.auc_published,
-            r.simulations
+            r.model, r.length, r.window, r.indicator, r.auc_ours, r.auc_published, r.simulations
         );
     }
     s
 }
 
 /// `report.md`.
-pub fn report_md(cmp: &Comparison, literature: &[LiteratureRow], timing: Option<RunTiming>) -> String {
+pub fn report_md(
+    cmp: &Comparison,
+    literature: &[LiteratureRow],
+    timing: Option<RunTiming>,
+) -> String {
     let h = &cmp.harness;
     let base: Vec<String> = base_names(cmp).into_iter().map(str::to_owned).collect();
     let mut s = String::new();
@@ -374,7 +387,11 @@ pub fn report_md(cmp: &Comparison, literature: &[LiteratureRow], timing: Option<
         100.0 * h.false_alarm_target,
     );
     if let Some(t) = timing {
-        let _ = writeln!(s, "Wall time {:.1} s on {} threads.\n", t.seconds, t.threads);
+        let _ = writeln!(
+            s,
+            "Wall time {:.1} s on {} threads.\n",
+            t.seconds, t.threads
+        );
     }
     let _ = writeln!(s, "## Success criteria\n");
     let _ = writeln!(
@@ -387,7 +404,12 @@ pub fn report_md(cmp: &Comparison, literature: &[LiteratureRow], timing: Option<
     for scen in &cmp.scenarios {
         let _ = writeln!(s, "\n## Scenario `{scen}`\n");
         let _ = writeln!(s, "Calibrated thresholds:\n");
-        s.push_str(&results_table_md(cmp, scen, ThresholdMode::Calibrated, &base));
+        s.push_str(&results_table_md(
+            cmp,
+            scen,
+            ThresholdMode::Calibrated,
+            &base,
+        ));
         let _ = writeln!(s, "\nDefault thresholds:\n");
         s.push_str(&results_table_md(cmp, scen, ThresholdMode::Default, &base));
     }
@@ -401,7 +423,12 @@ pub fn report_md(cmp: &Comparison, literature: &[LiteratureRow], timing: Option<
     s.push_str(&criteria_table_md(cmp, &combos));
     for scen in &cmp.scenarios {
         let _ = writeln!(s, "\n### `{scen}`\n");
-        s.push_str(&results_table_md(cmp, scen, ThresholdMode::Calibrated, &combos));
+        s.push_str(&results_table_md(
+            cmp,
+            scen,
+            ThresholdMode::Calibrated,
+            &combos,
+        ));
     }
     let _ = writeln!(s, "\n## Literature check\n");
     s.push_str(&literature_md(literature));
@@ -409,7 +436,9 @@ pub fn report_md(cmp: &Comparison, literature: &[LiteratureRow], timing: Option<
 }
 
 fn esc(t: &str) -> String {
-    t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    t.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Markdown pipe tables to HTML tables; other lines become headings or paragraphs.
@@ -420,7 +449,10 @@ fn md_to_html(md: &str) -> String {
     for line in md.lines() {
         if line.starts_with('|') {
             let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
-            if cells.iter().all(|c| c.chars().all(|ch| matches!(ch, '-' | ':'))) {
+            if cells
+                .iter()
+                .all(|c| c.chars().all(|ch| matches!(ch, '-' | ':')))
+            {
                 continue;
             }
             if !in_table {
@@ -481,7 +513,13 @@ pub fn lead_time_svg(cmp: &Comparison, scenario: &str) -> String {
     );
     for (i, (name, v)) in rows.iter().enumerate() {
         let y = top + row_h * i as f64 + row_h / 2.0;
-        let _ = writeln!(s, "<text x=\"4\" y=\"{:.1}\">{} (n={})</text>", y + 4.0, esc(name), v.len());
+        let _ = writeln!(
+            s,
+            "<text x=\"4\" y=\"{:.1}\">{} (n={})</text>",
+            y + 4.0,
+            esc(name),
+            v.len()
+        );
         let q = |p: f64| thermo_core::stats::quantile(v, p);
         if let (Some(lo), Some(q1), Some(md), Some(q3), Some(hi)) =
             (q(0.0), q(0.25), q(0.5), q(0.75), q(1.0))
@@ -596,7 +634,12 @@ pub fn timeline_svg(cmp: &Comparison, scenario: &str) -> String {
     }
     for (i, (name, hours)) in t.alerts.iter().enumerate() {
         let y = top + row_h * i as f64;
-        let _ = writeln!(s, "<text x=\"4\" y=\"{:.1}\">{}</text>", y + 11.0, esc(name));
+        let _ = writeln!(
+            s,
+            "<text x=\"4\" y=\"{:.1}\">{}</text>",
+            y + 11.0,
+            esc(name)
+        );
         let c = PALETTE[i % PALETTE.len()];
         for &h in hours {
             let _ = writeln!(
@@ -621,13 +664,20 @@ pub fn timeline_svg(cmp: &Comparison, scenario: &str) -> String {
 }
 
 /// `report.html`: the Markdown report's tables plus the plots, self-contained.
-pub fn report_html(cmp: &Comparison, literature: &[LiteratureRow], timing: Option<RunTiming>) -> String {
+pub fn report_html(
+    cmp: &Comparison,
+    literature: &[LiteratureRow],
+    timing: Option<RunTiming>,
+) -> String {
     let mut s = String::from(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Module comparison</title>\n<style>body{font-family:sans-serif;max-width:1200px;margin:1em auto;padding:0 1em}table{border-collapse:collapse;font-size:12px;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td:first-child,th:first-child{text-align:left}svg{display:block;margin:.5em 0}</style></head><body>\n",
     );
     s.push_str("<h2>Plots</h2>\n");
     for scen in &cmp.scenarios {
-        let forced = cmp.results.iter().any(|r| &r.scenario == scen && r.transitions > 0);
+        let forced = cmp
+            .results
+            .iter()
+            .any(|r| &r.scenario == scen && r.transitions > 0);
         let _ = writeln!(s, "<h3>{}</h3>", esc(scen));
         if forced {
             s.push_str(&lead_time_svg(cmp, scen));
@@ -695,9 +745,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let files = write_all(dir.path(), &cmp, &lit, None).unwrap();
         assert_eq!(files.len(), 5);
-        let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
-                .unwrap();
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("summary.json")).unwrap(),
+        )
+        .unwrap();
         assert_eq!(json["literature"][0]["auc_published"], 0.765);
         assert_eq!(json["results"].as_array().unwrap().len(), cmp.results.len());
         let csv = std::fs::read_to_string(dir.path().join("results.csv")).unwrap();
@@ -706,7 +757,10 @@ mod tests {
         let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
         assert!(html.contains("<svg") && html.contains("<polyline") && html.ends_with("</html>\n"));
         let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
-        assert!(md.contains("## Scenario `ramp`") && md.contains("| may_fold | 500 | early | variance | 0.800 | 0.765 | 20 |"));
+        assert!(
+            md.contains("## Scenario `ramp`")
+                && md.contains("| may_fold | 500 | early | variance | 0.800 | 0.765 | 20 |")
+        );
         let table = summary_table(&cmp);
         assert_eq!(table.lines().count(), cmp.channels.len() + 1);
     }

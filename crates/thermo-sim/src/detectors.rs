@@ -24,9 +24,9 @@ use thermo_core::entropy::shannon_from_counts;
 use thermo_core::ews::{Convention, EwsStream, Indicator};
 use thermo_core::queueing::erlang_c;
 use thermo_core::resilience::homeostasis::{HomeostasisConfig, Setpoint, volatility_metrics};
-use thermo_core::stats::{ExpandingMoments, RollingKendall, RollingMoments, ols_slope};
 use thermo_core::stats::autocorr::RollingAutocorr;
-use thermo_core::transport::{TransportConfig, TransportInput, Transfer, UnitState, evaluate};
+use thermo_core::stats::{ExpandingMoments, RollingKendall, RollingMoments, ols_slope};
+use thermo_core::transport::{Transfer, TransportConfig, TransportInput, UnitState, evaluate};
 
 use crate::stream::{HourObservation, UnitIdx};
 
@@ -51,7 +51,7 @@ pub trait Detector: Send {
 
 /// Settings of every detector (`[detectors]` in the comparison config). Each default is
 /// documented in `docs/compare.md`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DetectorsConfig {
     /// Utilization threshold (baseline A).
@@ -74,23 +74,6 @@ pub struct DetectorsConfig {
     pub fluctuation: FluctuationSettings,
     /// Transport (Péclet, gradient, boundary layer).
     pub transport: TransportSettings,
-}
-
-impl Default for DetectorsConfig {
-    fn default() -> Self {
-        Self {
-            utilization: UtilizationSettings::default(),
-            erlang: ErlangSettings::default(),
-            spc: SpcSettings::default(),
-            sta_lta: StaLtaSettings::default(),
-            fire_index: FireSettings::default(),
-            homeostasis: HomeostasisSettings::default(),
-            ews: EwsSettings::default(),
-            entropy: EntropySettings::default(),
-            fluctuation: FluctuationSettings::default(),
-            transport: TransportSettings::default(),
-        }
-    }
 }
 
 /// Utilization detector settings.
@@ -377,7 +360,10 @@ impl DetectorsConfig {
             }
         }
         if self.ews.trend_min_points > self.ews.trend_window {
-            return Err(bad("ews.trend_min_points", "must not exceed ews.trend_window"));
+            return Err(bad(
+                "ews.trend_min_points",
+                "must not exceed ews.trend_window",
+            ));
         }
         if self.entropy.trend_min_points > self.entropy.trend_window {
             return Err(bad(
@@ -423,7 +409,10 @@ impl DetectorsConfig {
             }
         }
         let positive = [
-            ("homeostasis.weekly_hours_cap", self.homeostasis.weekly_hours_cap),
+            (
+                "homeostasis.weekly_hours_cap",
+                self.homeostasis.weekly_hours_cap,
+            ),
             ("transport.unbounded_cap", self.transport.unbounded_cap),
         ];
         for (field, v) in positive {
@@ -905,9 +894,7 @@ impl Detector for SpcDetector {
                             // A flat baseline has no sigma; keep a tiny one so the chart
                             // still reacts to any rise (every later change is many σ).
                             let chart = WesternElectricChart::from_baseline(&uc.baseline, 2)
-                                .or_else(|_| {
-                                    WesternElectricChart::new(uc.baseline[0], 1e-6)
-                                });
+                                .or_else(|_| WesternElectricChart::new(uc.baseline[0], 1e-6));
                             uc.chart = chart.ok();
                         }
                     }
@@ -1377,8 +1364,8 @@ impl Detector for EwsDetector {
             unit: None,
         };
         let mut best: Option<f64> = None;
-        for k in 0..2 {
-            if let (Some(z), Some(prev)) = (zs[k], self.last_z[k]) {
+        for (z, prev) in zs.iter().zip(self.last_z) {
+            if let (Some(z), Some(prev)) = (*z, prev) {
                 let held = z.min(prev);
                 if best.is_none_or(|b| held > b) {
                     best = Some(held);
@@ -1729,7 +1716,10 @@ mod tests {
         checks
             .iter()
             .filter_map(|c| c[k].score.map(|s| (s, c[k].unit)))
-            .fold((f64::NEG_INFINITY, None), |a, b| if b.0 > a.0 { b } else { a })
+            .fold(
+                (f64::NEG_INFINITY, None),
+                |a, b| if b.0 > a.0 { b } else { a },
+            )
     }
 
     fn detector(name: &str) -> (Box<dyn Detector>, usize) {
@@ -1761,14 +1751,21 @@ mod tests {
         let (mut d, k) = detector(name);
         let th = threshold(name);
         let (calm_peak, _) = peak(&scores(d.as_mut(), flat), k);
-        assert!(calm_peak < th, "{name}: flat stream peaked at {calm_peak} ≥ {th}");
+        assert!(
+            calm_peak < th,
+            "{name}: flat stream peaked at {calm_peak} ≥ {th}"
+        );
         let checks = scores(d.as_mut(), pattern);
         let first = checks
             .iter()
             .position(|c| c[k].score.is_some_and(|s| s >= th))
             .unwrap_or_else(|| panic!("{name}: never reached {th}, peak {:?}", peak(&checks, k)));
         if let Some(u) = unit {
-            assert_eq!(checks[first][k].unit, Some(u), "{name} named the wrong unit");
+            assert_eq!(
+                checks[first][k].unit,
+                Some(u),
+                "{name} named the wrong unit"
+            );
         }
     }
 
@@ -1822,9 +1819,7 @@ mod tests {
             recent.push_front(z);
             recent.truncate(5);
             let score = western_electric_score(recent.make_contiguous());
-            let upper = point.fired[..3]
-                .iter()
-                .any(|f| *f == Some(thermo_core::baselines::spc::Side::Upper));
+            let upper = point.fired[..3].contains(&Some(thermo_core::baselines::spc::Side::Upper));
             assert_eq!(score > 3.0, upper, "z window {recent:?}");
         }
     }
@@ -2016,7 +2011,12 @@ mod tests {
             let full = scores(d.as_mut(), &obs);
             for cut in [1, 57, 200, 333] {
                 let prefix = scores(d.as_mut(), &obs[..cut]);
-                assert_eq!(prefix[..], full[..cut], "{:?} differs at cut {cut}", d.channels());
+                assert_eq!(
+                    prefix[..],
+                    full[..cut],
+                    "{:?} differs at cut {cut}",
+                    d.channels()
+                );
             }
         }
     }
