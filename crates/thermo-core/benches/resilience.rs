@@ -110,7 +110,43 @@ fn bench(c: &mut Criterion) {
             })
         })
     });
+    let exact = ContingencyConfig {
+        betweenness_exact_max_nodes: usize::MAX,
+        ..ContingencyConfig::default()
+    };
+    group.bench_function("n1_n2_exact_centrality_1000_people_28_days", |bench| {
+        bench.iter(|| analyze_contingency(black_box(&s), &exact, None, &|_| None))
+    });
     group.finish();
+    // Error of the default (sampled) betweenness against the exact one on this program.
+    let betweenness = |config: &ContingencyConfig| {
+        let mut r = analyze_contingency(&s, config, None, &|_| None);
+        r.n1.sort_by(|a, b| a.person.cmp(&b.person));
+        r.n1.iter()
+            .map(|p| p.centrality.unwrap().betweenness)
+            .collect::<Vec<f64>>()
+    };
+    let (truth, est) = (
+        betweenness(&exact),
+        betweenness(&ContingencyConfig::default()),
+    );
+    let max = truth.iter().copied().fold(0.0, f64::max);
+    let worst = truth
+        .iter()
+        .zip(&est)
+        .map(|(x, y)| ((x - y) / x).abs())
+        .fold(0.0, f64::max);
+    let l1 = truth
+        .iter()
+        .zip(&est)
+        .map(|(x, y)| (x - y).abs())
+        .sum::<f64>()
+        / truth.iter().sum::<f64>();
+    eprintln!(
+        "sampled betweenness ({} sources): largest relative error {worst:.4}, relative L1 \
+         error {l1:.4}, largest exact value {max:.3e}",
+        ContingencyConfig::default().betweenness_samples
+    );
 
     let state = DefenseState {
         coverage: 0.93,

@@ -32,7 +32,7 @@ use crate::resilience::defense::{
 use crate::resilience::homeostasis::{
     DeviationSeverity, EntropyEvidence, HomeostasisMonitor, LoopCheck, VolatilityAlert,
 };
-use crate::resilience::zones::{ZoneStatus, ZonesReport, analyze_zones};
+use crate::resilience::zones::{ZoneStatus, ZonesReport, analyze_zones_on, zone_boundary_layers};
 use crate::transport::{TransportLevel, TransportReport};
 
 /// Health settings (`[health]`).
@@ -415,12 +415,24 @@ pub fn assess(
         });
     }
 
-    let zones = analyze_zones(
+    // The zones' shortfall window equals the contingency window when both settings agree
+    // (and are not 0, which means different things for the two): share its slots.
+    let shared_slots = (config.zones.window_days == config.contingency.window_days
+        && config.zones.window_days > 0)
+        .then_some(layers.slots);
+    let boundary_layers = zone_boundary_layers(
+        schedule,
+        &config.zones,
+        layers.transport,
+        config.transport.saturation_threshold,
+    );
+    let zones = analyze_zones_on(
         schedule,
         at,
         &config.zones,
         config.contingency.slots,
-        &|_| None,
+        shared_slots,
+        &|zone| boundary_layers.get(zone).copied(),
     )
     .ok();
     if let Some(z) = &zones {

@@ -132,24 +132,34 @@ pub fn energy_barriers(
     if c.barrier_descent_steps == 0 {
         return vec![None; schedule.people.len()];
     }
-    let params = crate::statmech::landscape::RepairParams {
-        temperature: config.free_energy.temperature,
-        descent_steps: c.barrier_descent_steps,
+    let none = || vec![None; schedule.people.len()];
+    let temperature = config.free_energy.temperature;
+    let scope = crate::statmech::state::Scope {
         from: window.map(|w| w.0),
         to: window.map(|w| w.1),
     };
+    // One scan of the schedule for every loss, and F(now) once.
+    let Ok(template) =
+        crate::statmech::state::StateTemplate::new(schedule, scope, &config.free_energy.model)
+    else {
+        return none();
+    };
+    let Ok(now) = template.state(&[]) else {
+        return none();
+    };
+    let f_now = now.energy(temperature);
     (0..schedule.people.len())
         .into_par_iter()
         .map(|p| {
-            crate::statmech::landscape::loss_energy_barrier(
-                schedule,
+            crate::statmech::landscape::repaired_free_energy(
+                &template,
                 &[crate::model::PersonIdx(p as u32)],
-                &config.free_energy.model,
-                &params,
+                temperature,
+                c.barrier_descent_steps,
                 c.barrier_seed,
             )
             .ok()
-            .map(|b| b.barrier)
+            .map(|repaired| repaired - f_now)
         })
         .collect()
 }

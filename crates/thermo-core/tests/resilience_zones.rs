@@ -142,3 +142,80 @@ fn zones_from_units_with_absences_and_shortfalls() {
     };
     assert!(analyze_zones(&s, day, &bad, SlotRule::AllBlocks, &|_| None).is_err());
 }
+
+#[test]
+fn zone_boundary_layer_is_the_share_of_saturated_units() {
+    use thermo_core::resilience::zones::zone_boundary_layers;
+    use thermo_core::transport::{TransportConfig, UnitGrouping, UnitTransport, check_transport};
+    let mut b = ScheduleBuilder::new();
+    for (id, unit) in [("a", None), ("b", None), ("c", None), ("d", Some("icu"))] {
+        let mut p = Person::new(id);
+        p.unit = unit.map(String::from);
+        b.add_person(p).unwrap();
+    }
+    for (id, unit) in [
+        ("icu_day", Some("icu")),
+        ("icu_night", Some("icu")),
+        ("clinic", None),
+    ] {
+        let mut r = Rotation::new(id);
+        r.unit = unit.map(String::from);
+        r.min_coverage = 1;
+        b.add_rotation(r).unwrap();
+    }
+    let day = d("2026-02-02");
+    for (p, r) in [("a", "icu_day"), ("b", "icu_night"), ("c", "clinic")] {
+        b.assign(p, day, Session::Am, Some(r), AssignmentRole::Primary)
+            .unwrap();
+    }
+    let s = b.build();
+    let mut transport = check_transport(&s, day, &TransportConfig::default());
+    let unit = |id: &str, utilization: f64| UnitTransport {
+        unit: id.to_owned(),
+        load: 0.0,
+        capacity: 0.0,
+        utilization,
+        stressed: false,
+        arrival_rate: 0.0,
+        outflow_rate: 0.0,
+        time_to_saturation_minutes: None,
+    };
+    let config = ZonesConfig::default();
+
+    // Person units: icu = {a, b, d} (d by unit), clinic = {c}; ρ_sat = 0.8, ∞ saturates.
+    transport.unit_grouping = UnitGrouping::Person;
+    transport.units = vec![
+        unit("a", 0.9),
+        unit("b", 0.5),
+        unit("c", 0.8),
+        unit("d", f64::INFINITY),
+    ];
+    let layers = zone_boundary_layers(&s, &config, &transport, 0.8);
+    assert_eq!(layers.get("icu"), Some(&(2.0 / 3.0)));
+    assert_eq!(layers.get("clinic"), Some(&1.0));
+    // Only units in the report count; a zone with none has no value.
+    transport.units = vec![unit("a", 0.9), unit("b", 0.5)];
+    let layers = zone_boundary_layers(&s, &config, &transport, 0.8);
+    assert_eq!(layers.get("icu"), Some(&0.5));
+    assert_eq!(layers.get("clinic"), None);
+    let r = analyze_zones(&s, day, &config, SlotRule::AllBlocks, &|z| {
+        layers.get(z).copied()
+    })
+    .unwrap();
+    let by_name = |n: &str| r.zones.iter().find(|z| z.zone == n).unwrap().boundary_layer;
+    assert_eq!((by_name("icu"), by_name("clinic")), (Some(0.5), None));
+
+    // Rotation units: the zone's rotations.
+    transport.unit_grouping = UnitGrouping::Rotation;
+    transport.units = vec![unit("icu_day", 0.85), unit("clinic", 0.1)];
+    let layers = zone_boundary_layers(&s, &config, &transport, 0.8);
+    assert_eq!(layers.get("icu"), Some(&1.0));
+    assert_eq!(layers.get("clinic"), Some(&0.0));
+
+    // Organisational units: the members' units, "(none)" for a member without one.
+    transport.unit_grouping = UnitGrouping::Unit;
+    transport.units = vec![unit("(none)", 0.95), unit("icu", 0.7)];
+    let layers = zone_boundary_layers(&s, &config, &transport, 0.8);
+    assert_eq!(layers.get("icu"), Some(&0.5));
+    assert_eq!(layers.get("clinic"), Some(&1.0));
+}

@@ -10,6 +10,8 @@
 //! - [`backtest`]: alerts, scoring, calibration on training runs and the held-out metrics.
 //! - [`compare_report`]: the files of `thermo compare` (JSON, CSV, Markdown, HTML with SVG).
 //! - [`literature`]: May's harvesting model through a fold, scored as in Bury et al. 2021.
+//! - [`scenario`]: the hourly scenario simulator (units, people, roster, arrivals,
+//!   rebalancing, absences) with its ground truth, TOML presets and bundle writer.
 
 pub mod backtest;
 pub mod compare_report;
@@ -17,4 +19,5 @@ pub mod demo;
 pub mod detectors;
 pub mod literature;
 pub mod roc;
+pub mod scenario;
 pub mod stream;

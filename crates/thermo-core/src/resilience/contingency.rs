@@ -60,6 +60,15 @@ pub struct ContingencyConfig {
     pub barrier_descent_steps: usize,
     /// Seed of the repair's random moves (default 42), so barriers are reproducible.
     pub barrier_seed: u64,
+    /// Largest person–slot graph (nodes = people + slots) whose betweenness is exact
+    /// (default 2000). Above it, betweenness is the Brandes–Pich estimate from
+    /// `betweenness_samples` sources drawn uniformly without replacement: unbiased, with
+    /// the error measured in the tests.
+    pub betweenness_exact_max_nodes: usize,
+    /// Sources of the sampled betweenness (default 512).
+    pub betweenness_samples: usize,
+    /// Seed of the sampled sources (default 42), so the estimate is reproducible.
+    pub betweenness_seed: u64,
 }
 
 /// Which (block, rotation) pairs are coverage slots.
@@ -88,6 +97,9 @@ impl Default for ContingencyConfig {
             window_days: 28,
             barrier_descent_steps: 2000,
             barrier_seed: 42,
+            betweenness_exact_max_nodes: 2000,
+            betweenness_samples: 512,
+            betweenness_seed: 42,
         }
     }
 }
@@ -99,6 +111,11 @@ impl ContingencyConfig {
         if self.eigenvector_max_iter == 0 {
             return Err(super::ResilienceError::ZeroCount {
                 field: "contingency.eigenvector_max_iter",
+            });
+        }
+        if self.betweenness_samples == 0 {
+            return Err(super::ResilienceError::ZeroCount {
+                field: "contingency.betweenness_samples",
             });
         }
         Ok(())
@@ -566,11 +583,7 @@ pub fn analyze_contingency_on(
     });
 
     let centrality = if config.centrality {
-        Some(person_slot_centrality(
-            index,
-            n_people,
-            config.eigenvector_max_iter,
-        ))
+        Some(person_slot_centrality(index, n_people, config))
     } else {
         None
     };
@@ -612,7 +625,12 @@ pub fn analyze_contingency_on(
 }
 
 /// Betweenness, degree and eigenvector centrality of every person on the person–slot graph.
-fn person_slot_centrality(index: &SlotIndex, n_people: usize, max_iter: usize) -> Vec<Centrality> {
+fn person_slot_centrality(
+    index: &SlotIndex,
+    n_people: usize,
+    config: &ContingencyConfig,
+) -> Vec<Centrality> {
+    let max_iter = config.eigenvector_max_iter;
     let n_nodes = n_people + index.len();
     if n_nodes < 3 {
         // Betweenness and the degree normalisation are undefined below three nodes.
@@ -635,7 +653,15 @@ fn person_slot_centrality(index: &SlotIndex, n_people: usize, max_iter: usize) -
             graph.add_edge(NodeIndex::new(p as usize), NodeIndex::new(n_people + s), ());
         }
     }
-    let betweenness = bipartite_betweenness(index, n_people);
+    let sources = if n_nodes > config.betweenness_exact_max_nodes {
+        BetweennessSources::Sampled {
+            count: config.betweenness_samples,
+            seed: config.betweenness_seed,
+        }
+    } else {
+        BetweennessSources::All
+    };
+    let betweenness = bipartite_betweenness(index, n_people, sources);
     let degree = rustworkx_core::centrality::degree_centrality(&graph, None);
     let eigenvector = rustworkx_core::centrality::eigenvector_centrality(
         &graph,
@@ -654,14 +680,38 @@ fn person_slot_centrality(index: &SlotIndex, n_people: usize, max_iter: usize) -
         .collect()
 }
 
+/// Which sources the betweenness sums over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BetweennessSources {
+    /// Every node: exact Brandes.
+    All,
+    /// `count` nodes drawn uniformly without replacement (ChaCha8 from `seed`), each
+    /// source's dependencies scaled by V / count (Brandes & Pich 2007): an unbiased
+    /// estimate of the exact sum. Exact when `count ≥ V`.
+    Sampled {
+        /// Sources drawn.
+        count: usize,
+        /// Seed of the draw.
+        seed: u64,
+    },
+}
+
 /// Normalised betweenness (endpoints excluded, scale 1/((V−1)(V−2)), as networkx and
 /// rustworkx-core) of the first `n_people` nodes of the person–slot graph.
 ///
-/// Brandes' algorithm on a CSR adjacency without predecessor lists (predecessors are the
-/// neighbours one level closer). rustworkx-core's generic version allocates a predecessor
-/// list per node and source and took 22 s on the 1,000-person, 28-day bench program; this
-/// one gives the same values (checked against it in the tests) in well under a second.
-pub(crate) fn bipartite_betweenness(index: &SlotIndex, n_people: usize) -> Vec<f64> {
+/// Brandes' algorithm (unweighted BFS) on a CSR adjacency of dense ids, without
+/// predecessor lists (predecessors are the neighbours one level closer), with one set of
+/// buffers per chunk of sources reset in O(reached) after each source. rustworkx-core's
+/// generic version allocates a predecessor list per node and source and took 22 s on the
+/// 1,000-person, 28-day bench program; this one gives the same values (checked against it
+/// in the tests). Chunks of sources run on rayon and their sums are added in chunk order,
+/// so the result does not depend on thread scheduling.
+pub(crate) fn bipartite_betweenness(
+    index: &SlotIndex,
+    n_people: usize,
+    which: BetweennessSources,
+) -> Vec<f64> {
+    use rand::SeedableRng;
     use rayon::prelude::*;
     let n = n_people + index.len();
     let mut degree = vec![0u32; n + 1];
@@ -687,18 +737,39 @@ pub(crate) fn bipartite_betweenness(index: &SlotIndex, n_people: usize) -> Vec<f
         }
     }
     let neighbours = |v: usize| &adj[offsets[v] as usize..offsets[v + 1] as usize];
-    let sources: Vec<usize> = (0..n).filter(|&v| offsets[v + 1] > offsets[v]).collect();
-    // Each chunk of sources sums into its own vector and the vectors are added in chunk
-    // order, so the floating-point result does not depend on thread scheduling.
+    // (source, weight): the weight scales the source's dependencies to the full sum.
+    let sources: Vec<(u32, f64)> = match which {
+        BetweennessSources::Sampled { count, seed } if count < n => {
+            // Partial Fisher–Yates: the first `count` entries are a uniform sample without
+            // replacement; sorted so the chunking (and the floating-point sum) is fixed.
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            let mut all: Vec<u32> = (0..n as u32).collect();
+            for i in 0..count {
+                let j = rand::RngExt::random_range(&mut rng, i..n);
+                all.swap(i, j);
+            }
+            all.truncate(count);
+            all.sort_unstable();
+            let weight = n as f64 / count as f64;
+            all.into_iter().map(|v| (v, weight)).collect()
+        }
+        _ => (0..n as u32).map(|v| (v, 1.0)).collect(),
+    };
+    // Isolated sources reach nobody and contribute nothing.
+    let sources: Vec<(u32, f64)> = sources
+        .into_iter()
+        .filter(|&(v, _)| offsets[v as usize + 1] > offsets[v as usize])
+        .collect();
     let partials: Vec<Vec<f64>> = sources
         .par_chunks(64)
         .map(|chunk| {
             let mut bc = vec![0.0f64; n];
-            let mut dist = vec![-1i32; n];
+            let mut dist = vec![u32::MAX; n];
             let mut sigma = vec![0.0f64; n];
             let mut delta = vec![0.0f64; n];
             let mut order = Vec::<u32>::with_capacity(n);
-            for &src in chunk {
+            for &(src, weight) in chunk {
+                let src = src as usize;
                 order.clear();
                 order.push(src as u32);
                 dist[src] = 0;
@@ -707,33 +778,39 @@ pub(crate) fn bipartite_betweenness(index: &SlotIndex, n_people: usize) -> Vec<f
                 while head < order.len() {
                     let v = order[head] as usize;
                     head += 1;
+                    let (dv, sv) = (dist[v], sigma[v]);
                     for &w in neighbours(v) {
                         let w = w as usize;
-                        if dist[w] < 0 {
-                            dist[w] = dist[v] + 1;
+                        if dist[w] == u32::MAX {
+                            dist[w] = dv + 1;
                             order.push(w as u32);
                         }
-                        if dist[w] == dist[v] + 1 {
-                            sigma[w] += sigma[v];
+                        if dist[w] == dv + 1 {
+                            sigma[w] += sv;
                         }
                     }
                 }
                 for &w in order.iter().rev() {
                     let w = w as usize;
                     let coeff = (1.0 + delta[w]) / sigma[w];
+                    let up = dist[w].wrapping_sub(1);
                     for &v in neighbours(w) {
                         let v = v as usize;
-                        if dist[v] == dist[w] - 1 {
+                        if dist[v] == up {
                             delta[v] += sigma[v] * coeff;
                         }
                     }
                     if w != src {
-                        bc[w] += delta[w];
+                        bc[w] += if weight == 1.0 {
+                            delta[w]
+                        } else {
+                            weight * delta[w]
+                        };
                     }
                 }
                 for &w in &order {
                     let w = w as usize;
-                    dist[w] = -1;
+                    dist[w] = u32::MAX;
                     sigma[w] = 0.0;
                     delta[w] = 0.0;
                 }
@@ -802,7 +879,7 @@ mod tests {
         let schedule = b.build();
         let index = SlotIndex::build(&schedule, SlotRule::AllBlocks, None);
         let n = schedule.people.len();
-        let ours = bipartite_betweenness(&index, n);
+        let ours = bipartite_betweenness(&index, n, BetweennessSources::All);
         let mut graph: UnGraph<(), ()> = UnGraph::default();
         for _ in 0..n + index.len() {
             graph.add_node(());
@@ -822,5 +899,124 @@ mod tests {
                 ours[p]
             );
         }
+    }
+
+    /// A program with hubs: person i works a half-day with probability 0.9 − 0.8·i/n and
+    /// picks a rotation from a window whose width grows with their rank, so betweenness
+    /// spans orders of magnitude.
+    fn hub_program(people: usize, rotations: usize, days: i64) -> Schedule {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut b = ScheduleBuilder::new();
+        for i in 0..people {
+            b.add_person(Person::new(format!("p{i:03}"))).unwrap();
+        }
+        for r in 0..rotations {
+            let mut rot = Rotation::new(format!("r{r:02}"));
+            rot.min_coverage = 1;
+            b.add_rotation(rot).unwrap();
+        }
+        let start = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        for day in 0..days {
+            for session in [Session::Am, Session::Pm] {
+                for i in 0..people {
+                    let share = i as f64 / people as f64;
+                    if !rng.random_bool(0.9 - 0.8 * share) {
+                        continue;
+                    }
+                    let home = i % rotations;
+                    let reach = 1 + ((1.0 - share) * (rotations as f64 - 1.0) * 0.5) as usize;
+                    let r = (home + rng.random_range(0..reach)) % rotations;
+                    b.assign(
+                        &format!("p{i:03}"),
+                        start + chrono::Duration::days(day),
+                        session,
+                        Some(&format!("r{r:02}")),
+                        AssignmentRole::Primary,
+                    )
+                    .unwrap();
+                }
+            }
+        }
+        b.build()
+    }
+
+    fn ranks(v: &[f64]) -> Vec<f64> {
+        let mut idx: Vec<usize> = (0..v.len()).collect();
+        idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+        let mut r = vec![0.0; v.len()];
+        for (k, &i) in idx.iter().enumerate() {
+            r[i] = k as f64;
+        }
+        r
+    }
+
+    fn spearman(a: &[f64], b: &[f64]) -> f64 {
+        let (ra, rb) = (ranks(a), ranks(b));
+        let n = a.len() as f64;
+        let d2: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - y) * (x - y)).sum();
+        1.0 - 6.0 * d2 / (n * (n * n - 1.0))
+    }
+
+    /// The Brandes–Pich estimate: exact when every node is a source, deterministic per
+    /// seed, and close to the exact values with a fraction of the sources. Measured on
+    /// 150 people × 10 rotations × 14 days (430 nodes, betweenness spanning > 20×): with
+    /// 128 sources (30 %) the largest error is 23 % of the largest betweenness, the
+    /// relative L1 error 14 % and the rank correlation of people 0.98; with 256 sources
+    /// 11 %, 8 % and 0.99 (bounds asserted with a margin).
+    #[test]
+    fn sampled_betweenness_estimates_the_exact_values() {
+        let schedule = hub_program(150, 10, 14);
+        let index = SlotIndex::build(&schedule, SlotRule::AllBlocks, None);
+        let n = schedule.people.len();
+        let nodes = n + index.len();
+        let exact = bipartite_betweenness(&index, n, BetweennessSources::All);
+        let all = bipartite_betweenness(
+            &index,
+            n,
+            BetweennessSources::Sampled {
+                count: nodes,
+                seed: 1,
+            },
+        );
+        assert_eq!(exact, all, "sampling every node is the exact sum");
+        let max = exact.iter().copied().fold(0.0, f64::max);
+        let min = exact.iter().copied().fold(f64::INFINITY, f64::min);
+        assert!(max > 20.0 * min.max(1e-12), "hubs: {min} … {max}");
+        let mut errors = Vec::new();
+        for count in [128, 256] {
+            let est = |seed| {
+                bipartite_betweenness(&index, n, BetweennessSources::Sampled { count, seed })
+            };
+            let a = est(3);
+            assert_eq!(a, est(3), "deterministic per seed");
+            assert_ne!(a, est(4), "the seed picks the sources");
+            let worst = exact
+                .iter()
+                .zip(&a)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f64::max)
+                / max;
+            let l1 = exact
+                .iter()
+                .zip(&a)
+                .map(|(x, y)| (x - y).abs())
+                .sum::<f64>()
+                / exact.iter().sum::<f64>();
+            let rho = spearman(&exact, &a);
+            eprintln!(
+                "{count} of {nodes} sources: max error {worst:.4} of max, \
+                 relative L1 error {l1:.4}, spearman {rho:.4}"
+            );
+            errors.push((worst, l1, rho));
+        }
+        assert!(
+            errors[0].0 < 0.30 && errors[0].1 < 0.20 && errors[0].2 > 0.97,
+            "{errors:?}"
+        );
+        assert!(
+            errors[1].0 < 0.15 && errors[1].1 < 0.12 && errors[1].2 > 0.99,
+            "{errors:?}"
+        );
     }
 }

@@ -15,8 +15,11 @@
 //!   is the worst zone's, or lockdown when at least `lockdown_black_share` of zones are BLACK;
 //! - `shortfall_slots`: slots (under the given [`SlotRule`]) of the zone short before any loss in
 //!   `[at, at + window_days)` (slots);
-//! - `boundary_layer`: the transport layer's boundary-layer thickness for the zone, the
-//!   continuous measure beside the discrete status (`null` when not supplied).
+//! - `boundary_layer`: the transport layer's boundary layer of the zone, the continuous
+//!   measure beside the discrete status: the share of the zone's transport units whose
+//!   utilization ρ_u (over the transport horizon) is at or above ρ_sat
+//!   (`[transport] saturation_threshold`), see [`zone_boundary_layers`]; `null` when not
+//!   supplied or when none of the zone's units is in the transport report.
 
 use std::collections::BTreeMap;
 
@@ -26,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use super::contingency::{SlotIndex, SlotRule};
 use super::{ResilienceError, finite};
 use crate::model::Schedule;
+use crate::transport::{TransportReport, UnitGrouping};
 
 /// How rotations are grouped into zones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,21 +165,14 @@ pub struct ZonesReport {
     pub global_containment: ContainmentLevel,
 }
 
-/// Computes the zones of `schedule` at `at`.
-pub fn analyze_zones(
-    schedule: &Schedule,
-    at: NaiveDate,
-    config: &ZonesConfig,
-    slot_rule: SlotRule,
-    boundary_layer: &dyn Fn(&str) -> Option<f64>,
-) -> Result<ZonesReport, ResilienceError> {
-    let share = finite("zones.lockdown_black_share", config.lockdown_black_share)?;
-    if !(0.0..=1.0).contains(&share) {
-        return Err(ResilienceError::InvalidNumber {
-            field: "zones.lockdown_black_share",
-            value: share,
-        });
-    }
+/// Zone → (rotation indices, member flags per person), and the zone of each rotation.
+type Membership = (
+    BTreeMap<String, (Vec<usize>, Vec<bool>)>,
+    Vec<Option<String>>,
+);
+
+/// The zones of `schedule` under `config.grouping` with their rotations and members.
+fn zone_members(schedule: &Schedule, config: &ZonesConfig) -> Membership {
     let zone_of = |r: usize| -> String {
         let rot = &schedule.rotations[r];
         match config.grouping {
@@ -183,7 +180,6 @@ pub fn analyze_zones(
             ZoneGrouping::Rotations => rot.id.clone(),
         }
     };
-    // zone → (rotation indices, member flags)
     let mut zones: BTreeMap<String, (Vec<usize>, Vec<bool>)> = BTreeMap::new();
     let mut rot_zone: Vec<Option<String>> = vec![None; schedule.rotations.len()];
     for (r, rot) in schedule.rotations.iter().enumerate() {
@@ -212,6 +208,98 @@ pub fn analyze_zones(
             }
         }
     }
+    (zones, rot_zone)
+}
+
+/// The boundary layer of every zone: the share of the zone's transport units with
+/// ρ_u ≥ `saturation_threshold` (an unbounded ρ — load without capacity — counts as
+/// saturated), among the zone's units present in `transport.units`.
+///
+/// A zone's transport units depend on the transport grouping: its members (person units,
+/// the default), its rotations (rotation units), or the organisational units of its members
+/// (`(none)` for a member without one; unit grouping). Zones none of whose units appear in
+/// the report are left out (their `boundary_layer` is `null`).
+pub fn zone_boundary_layers(
+    schedule: &Schedule,
+    config: &ZonesConfig,
+    transport: &TransportReport,
+    saturation_threshold: f64,
+) -> BTreeMap<String, f64> {
+    let rho: std::collections::HashMap<&str, f64> = transport
+        .units
+        .iter()
+        .map(|u| (u.unit.as_str(), u.utilization))
+        .collect();
+    let (zones, _) = zone_members(schedule, config);
+    let mut out = BTreeMap::new();
+    for (name, (rots, members)) in &zones {
+        let mut units: Vec<&str> = match transport.unit_grouping {
+            UnitGrouping::Person => members
+                .iter()
+                .enumerate()
+                .filter(|&(_, &m)| m)
+                .map(|(p, _)| schedule.people[p].id.as_str())
+                .collect(),
+            UnitGrouping::Rotation => rots
+                .iter()
+                .map(|&r| schedule.rotations[r].id.as_str())
+                .collect(),
+            UnitGrouping::Unit => members
+                .iter()
+                .enumerate()
+                .filter(|&(_, &m)| m)
+                .map(|(p, _)| schedule.people[p].unit.as_deref().unwrap_or("(none)"))
+                .collect(),
+        };
+        units.sort_unstable();
+        units.dedup();
+        let (mut present, mut saturated) = (0u32, 0u32);
+        for u in units {
+            if let Some(&r) = rho.get(u) {
+                present += 1;
+                if r >= saturation_threshold {
+                    saturated += 1;
+                }
+            }
+        }
+        if present > 0 {
+            out.insert(name.clone(), f64::from(saturated) / f64::from(present));
+        }
+    }
+    out
+}
+
+/// Computes the zones of `schedule` at `at`; `boundary_layer(zone)` supplies each zone's
+/// boundary layer (see [`zone_boundary_layers`]).
+pub fn analyze_zones(
+    schedule: &Schedule,
+    at: NaiveDate,
+    config: &ZonesConfig,
+    slot_rule: SlotRule,
+    boundary_layer: &dyn Fn(&str) -> Option<f64>,
+) -> Result<ZonesReport, ResilienceError> {
+    analyze_zones_on(schedule, at, config, slot_rule, None, boundary_layer)
+}
+
+/// [`analyze_zones`] with the shortfalls read from `slots` when given: slots built with
+/// [`SlotIndex::build`] under `slot_rule` for `[at, at + config.window_days)` (the caller
+/// guarantees it; the health report shares the contingency slots when the windows agree).
+pub fn analyze_zones_on(
+    schedule: &Schedule,
+    at: NaiveDate,
+    config: &ZonesConfig,
+    slot_rule: SlotRule,
+    slots: Option<&SlotIndex>,
+    boundary_layer: &dyn Fn(&str) -> Option<f64>,
+) -> Result<ZonesReport, ResilienceError> {
+    let share = finite("zones.lockdown_black_share", config.lockdown_black_share)?;
+    if !(0.0..=1.0).contains(&share) {
+        return Err(ResilienceError::InvalidNumber {
+            field: "zones.lockdown_black_share",
+            value: share,
+        });
+    }
+    let (zones, rot_zone) = zone_members(schedule, config);
     let mut away = vec![false; schedule.people.len()];
     for a in schedule
         .absences
@@ -222,7 +310,14 @@ pub fn analyze_zones(
     }
 
     let end = at + Duration::days(i64::from(config.window_days));
-    let slots = SlotIndex::build(schedule, slot_rule, Some((at, end)));
+    let built;
+    let slots = match slots {
+        Some(s) => s,
+        None => {
+            built = SlotIndex::build(schedule, slot_rule, Some((at, end)));
+            &built
+        }
+    };
     let mut shortfalls: BTreeMap<&str, u32> = BTreeMap::new();
     for s in 0..slots.len() {
         if slots.slack_of(s) >= 0 {

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::StatmechError;
 use super::free_energy::{EnergyModel, FreeEnergyConfig, check_non_negative, check_positive};
-use super::state::{Move, MoveState, Scope, Undo};
+use super::state::{Move, MoveState, Scope, StateTemplate, Undo};
 use crate::model::{PersonIdx, Schedule};
 
 /// Draws allowed to find one feasible move before giving up.
@@ -332,8 +332,9 @@ pub fn loss_energy_barrier(
         from: params.from,
         to: params.to,
     };
-    let now = MoveState::new(schedule, scope, &[], model)?;
-    let mut state = MoveState::new(schedule, scope, removed, model)?;
+    let template = StateTemplate::new(schedule, scope, model)?;
+    let now = template.state(&[])?;
+    let mut state = template.state(removed)?;
     let (repaired, after_loss, created, moves) =
         repair(&mut state, params.temperature, params.descent_steps, seed);
     Ok(LossBarrier {
@@ -351,6 +352,22 @@ pub fn loss_energy_barrier(
         coverage_shortfall_repaired: state.coverage_shortfall(),
         repair_moves: moves,
     })
+}
+
+/// F = U − T·S (energy units) after losing `removed` and repairing exactly as
+/// [`loss_energy_barrier`] does, on a template built for the repair's scope; the barrier is
+/// this minus F(now) of `template.state(&[])`. For callers that measure many losses of
+/// one schedule: the schedule is scanned once, not once per loss.
+pub fn repaired_free_energy(
+    template: &StateTemplate,
+    removed: &[PersonIdx],
+    temperature: f64,
+    descent_steps: usize,
+    seed: u64,
+) -> Result<f64, StatmechError> {
+    check_positive("temperature", temperature)?;
+    let mut state = template.state(removed)?;
+    Ok(repair(&mut state, temperature, descent_steps, seed).0)
 }
 
 /// Repairs a state that has vacancies: fill, then descend. Returns

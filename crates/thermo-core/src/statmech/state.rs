@@ -170,6 +170,16 @@ pub struct MoveState {
     sums: Sums,
 }
 
+/// The slot of (block, column), or `NO_SLOT`.
+fn slot_in(block_slot_start: &[u32], block_slots: &[(u32, u32)], block: u32, col: u32) -> u32 {
+    let lo = block_slot_start[block as usize] as usize;
+    let hi = block_slot_start[block as usize + 1] as usize;
+    block_slots[lo..hi]
+        .iter()
+        .find(|(c, _)| *c == col)
+        .map_or(NO_SLOT, |&(_, s)| s)
+}
+
 fn xlnx(x: u32) -> f64 {
     if x <= 1 {
         0.0
@@ -179,26 +189,61 @@ fn xlnx(x: u32) -> f64 {
     }
 }
 
-impl MoveState {
-    /// Builds the state for the assignments of `schedule` in `scope`, with the persons in
-    /// `removed` taken out of the roster (their work assignments become vacancies).
+/// Everything a [`MoveState`] needs from the schedule for one scope and energy model that
+/// does not depend on who is removed: the in-scope assignments in schedule order, the
+/// block, absence and skill tables, the slots and their demands.
+///
+/// Built once with [`StateTemplate::new`]; [`StateTemplate::state`] then makes the state
+/// for any set of removed persons in time linear in the in-scope assignments, without
+/// scanning the schedule again. `MoveState::new(schedule, scope, removed, model)` is
+/// exactly `StateTemplate::new(schedule, scope, model)?.state(removed)`, so both give
+/// bit-identical states (the loss barrier of every person uses one template).
+#[derive(Debug, Clone)]
+pub struct StateTemplate {
+    model: EnergyModel,
+    people: usize,
+    cols: usize,
+    work_col: Vec<bool>,
+    block_day: Vec<u32>,
+    days: usize,
+    nblocks: usize,
+    away: Vec<bool>,
+    skill_ok: Vec<bool>,
+    block_slot_start: Vec<u32>,
+    block_slots: Vec<(u32, u32)>,
+    slot_min: Vec<u32>,
+    /// x ln x for every count an in-scope cell can reach.
+    xlnx: Vec<f64>,
+    // In-scope assignments in schedule order.
+    origin: Vec<u32>,
+    block: Vec<u32>,
+    col: Vec<u32>,
+    covers: Vec<bool>,
+    person: Vec<u32>,
+    score: Vec<Option<f64>>,
+    violation: Vec<bool>,
+    slot: Vec<u32>,
+    /// In-scope assignments (schedule-order indices), movable ones first, each group in
+    /// schedule order: the state order with nobody removed. Removing persons only drops
+    /// non-movable entries, so every state's order is this one with entries left out.
+    order: Vec<u32>,
+    /// Movable (work) assignments in scope.
+    movable: usize,
+    /// Σ (1 − score) over the in-scope assignments, in schedule order.
+    preference_deficit: f64,
+    /// Violations among the in-scope assignments.
+    violations: u64,
+}
+
+impl StateTemplate {
+    /// Scans `schedule` once for the assignments in `scope` under `model`.
     pub fn new(
         schedule: &Schedule,
         scope: Scope,
-        removed: &[PersonIdx],
         model: &EnergyModel,
     ) -> Result<Self, StatmechError> {
         model.validate()?;
         let people = schedule.people.len();
-        for r in removed {
-            if r.index() >= people {
-                return Err(StatmechError::UnknownPerson(format!("#{}", r.0)));
-            }
-        }
-        let mut active = vec![true; people];
-        for r in removed {
-            active[r.index()] = false;
-        }
         let rotations = schedule.rotations.len();
         let cols = rotations + 1;
         let none_col = rotations as u32;
@@ -212,10 +257,12 @@ impl MoveState {
         // Blocks in scope, renumbered densely.
         let mut block_map = vec![u32::MAX; schedule.blocks.len()];
         let mut block_dates: Vec<NaiveDate> = Vec::new();
+        let mut block_session: Vec<crate::model::Session> = Vec::new();
         for (i, b) in schedule.blocks.iter().enumerate() {
             if scope.contains(b.date) {
                 block_map[i] = block_dates.len() as u32;
                 block_dates.push(b.date);
+                block_session.push(b.session);
             }
         }
         let first_day = block_dates.iter().min().copied();
@@ -247,8 +294,8 @@ impl MoveState {
         let mut covers = Vec::new();
         let mut person = Vec::new();
         let mut col = Vec::new();
-        let mut preference_deficit = 0.0;
-        let mut violations = 0u64;
+        let mut score = Vec::new();
+        let mut violation = Vec::new();
         let mut slot_pairs: Vec<(u32, u32)> = Vec::new();
         for (i, a) in schedule.assignments.iter().enumerate() {
             let b = block_map[a.block.index()];
@@ -256,26 +303,16 @@ impl MoveState {
                 continue;
             }
             let c = a.rotation.map_or(none_col, |r| r.0);
-            let is_work = work_col[c as usize];
-            if !active[a.person.index()] && !is_work {
-                continue;
-            }
             origin.push(i as u32);
             block.push(b);
             covers.push(a.role.covers());
-            person.push(if active[a.person.index()] {
-                a.person.0
-            } else {
-                VACANT
-            });
+            person.push(a.person.0);
             col.push(c);
-            if let Some(s) = a.score {
-                preference_deficit += 1.0 - s;
-            }
-            if a.violation {
-                violations += 1;
-            }
-            if c != none_col && is_work {
+            score.push(a.score);
+            violation.push(a.violation);
+            // Removing persons never drops a work assignment (it becomes a vacancy), so
+            // the slot set does not depend on who is removed.
+            if c != none_col && work_col[c as usize] {
                 slot_pairs.push((b, c));
             }
         }
@@ -288,12 +325,6 @@ impl MoveState {
         for day in &schedule.calendar {
             factors.insert((day.date, day.session), day.capacity_factor);
         }
-        let block_session: Vec<crate::model::Session> = schedule
-            .blocks
-            .iter()
-            .filter(|b| scope.contains(b.date))
-            .map(|b| b.session)
-            .collect();
         slot_pairs.sort_unstable();
         slot_pairs.dedup();
         let mut block_slot_start = vec![0u32; nblocks + 1];
@@ -326,59 +357,148 @@ impl MoveState {
                 }
             })
             .collect();
+        let xlnx_table: Vec<f64> = (0..=origin.len() as u32 + 1).map(xlnx).collect();
+        let slot: Vec<u32> = block
+            .iter()
+            .zip(&col)
+            .map(|(&b, &c)| slot_in(&block_slot_start, &block_slots, b, c))
+            .collect();
+        let n = origin.len() as u32;
+        let is_movable = |a: u32| work_col[col[a as usize] as usize];
+        let order: Vec<u32> = (0..n)
+            .filter(|&a| is_movable(a))
+            .chain((0..n).filter(|&a| !is_movable(a)))
+            .collect();
+        let movable = order.iter().take_while(|&&a| is_movable(a)).count();
+        let mut preference_deficit = 0.0;
+        for s in score.iter().flatten() {
+            preference_deficit += 1.0 - s;
+        }
+        let violations = violation.iter().filter(|&&v| v).count() as u64;
+        Ok(Self {
+            model: *model,
+            people,
+            cols,
+            work_col,
+            block_day,
+            days,
+            nblocks,
+            away,
+            skill_ok,
+            block_slot_start,
+            block_slots,
+            slot_min,
+            xlnx: xlnx_table,
+            origin,
+            block,
+            col,
+            covers,
+            person,
+            score,
+            violation,
+            slot,
+            order,
+            movable,
+            preference_deficit,
+            violations,
+        })
+    }
+
+    /// The state with the persons in `removed` taken out of the roster (their work
+    /// assignments become vacancies, their other assignments leave the state).
+    pub fn state(&self, removed: &[PersonIdx]) -> Result<MoveState, StatmechError> {
+        let people = self.people;
+        for r in removed {
+            if r.index() >= people {
+                return Err(StatmechError::UnknownPerson(format!("#{}", r.0)));
+            }
+        }
+        let mut active = vec![true; people];
+        for r in removed {
+            active[r.index()] = false;
+        }
+        let cols = self.cols;
+        let work_col = &self.work_col;
+        // A removed person's non-work assignments leave the state; everything else stays,
+        // in the template's order (movable entries are never dropped).
+        let dropped =
+            |i: usize| !active[self.person[i] as usize] && !work_col[self.col[i] as usize];
+        let (mut preference_deficit, mut violations) = (self.preference_deficit, self.violations);
+        if !removed.is_empty() {
+            // Recomputed in schedule order only when a dropped entry carries a score, so
+            // the sum is the one a fresh scan would give, bit for bit.
+            if (0..self.origin.len()).any(|i| dropped(i) && self.score[i].is_some()) {
+                preference_deficit = 0.0;
+                for i in 0..self.origin.len() {
+                    if let Some(s) = self.score[i]
+                        && !dropped(i)
+                    {
+                        preference_deficit += 1.0 - s;
+                    }
+                }
+            }
+            violations -= (0..self.origin.len())
+                .filter(|&i| dropped(i) && self.violation[i])
+                .count() as u64;
+        }
+        let cap = self.order.len();
+        let mut origin = Vec::with_capacity(cap);
+        let mut block = Vec::with_capacity(cap);
+        let mut covers = Vec::with_capacity(cap);
+        let mut person = Vec::with_capacity(cap);
+        let mut col = Vec::with_capacity(cap);
+        let mut slot = Vec::with_capacity(cap);
+        for &i in &self.order {
+            let i = i as usize;
+            let p = self.person[i];
+            if removed.is_empty() || !dropped(i) {
+                origin.push(self.origin[i]);
+                block.push(self.block[i]);
+                covers.push(self.covers[i]);
+                person.push(if active[p as usize] { p } else { VACANT });
+                col.push(self.col[i]);
+                slot.push(self.slot[i]);
+            }
+        }
         let col_people: Vec<Vec<u32>> = (0..cols)
             .map(|c| {
                 (0..people)
-                    .filter(|&p| active[p] && skill_ok[p * cols + c])
+                    .filter(|&p| active[p] && self.skill_ok[p * cols + c])
                     .map(|p| p as u32)
                     .collect()
             })
             .collect();
-
         let n = origin.len();
-        // Movable assignments first (stable), so a uniform draw over them is a uniform
-        // index below `movable` with no indirection.
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by_key(|&a| !work_col[col[a] as usize]);
-        let movable = order
-            .iter()
-            .take_while(|&&a| work_col[col[a] as usize])
-            .count();
-        let permute_u32 = |v: &[u32]| -> Vec<u32> { order.iter().map(|&a| v[a]).collect() };
-        let origin = permute_u32(&origin);
-        let block = permute_u32(&block);
-        let person = permute_u32(&person);
-        let col = permute_u32(&col);
-        let covers: Vec<bool> = order.iter().map(|&a| covers[a]).collect();
-        let xlnx_table: Vec<f64> = (0..=n as u32 + 1).map(xlnx).collect();
-        let mut state = Self {
-            model: *model,
+        let movable = self.movable;
+        let nblocks = self.nblocks;
+        let mut state = MoveState {
+            model: self.model,
             people,
             cols,
             origin,
             block,
             covers,
             movable,
-            block_day,
-            days,
-            away,
-            skill_ok,
+            block_day: self.block_day.clone(),
+            days: self.days,
+            away: self.away.clone(),
+            skill_ok: self.skill_ok.clone(),
             active_count: active.iter().filter(|&&x| x).count() as i64,
             active,
-            work_col,
-            block_slot_start,
-            block_slots,
-            slot_min,
+            work_col: self.work_col.clone(),
+            block_slot_start: self.block_slot_start.clone(),
+            block_slots: self.block_slots.clone(),
+            slot_min: self.slot_min.clone(),
             col_people,
             preference_deficit,
             violations,
-            xlnx: xlnx_table,
+            xlnx: self.xlnx.clone(),
             person: vec![VACANT; n],
             col,
-            slot: vec![NO_SLOT; n],
+            slot,
             occupancy: vec![0; nblocks * people],
-            coverage: Vec::new(),
-            slot_size: Vec::new(),
+            coverage: vec![0; self.slot_min.len()],
+            slot_size: vec![0; self.slot_min.len()],
             load: vec![0; people],
             cell: vec![0; people * cols],
             col_n: vec![0; cols],
@@ -391,16 +511,12 @@ impl MoveState {
                 clnc: 0.0,
                 hub_acc: 0.0,
                 rotated: 0,
-                shortfall: 0,
+                shortfall: self.slot_min.iter().map(|&m| i64::from(m)).sum(),
                 vacancies: 0,
             },
         };
-        state.coverage = vec![0; state.slot_min.len()];
-        state.slot_size = vec![0; state.slot_min.len()];
-        state.sums.shortfall = state.slot_min.iter().map(|&m| i64::from(m)).sum();
         for (a, p) in person.into_iter().enumerate() {
-            let slot = state.slot_of(state.block[a], state.col[a]);
-            state.slot[a] = slot;
+            let slot = state.slot[a];
             if slot != NO_SLOT {
                 state.slot_size[slot as usize] += 1;
             }
@@ -408,14 +524,23 @@ impl MoveState {
         }
         Ok(state)
     }
+}
+
+impl MoveState {
+    /// Builds the state for the assignments of `schedule` in `scope`, with the persons in
+    /// `removed` taken out of the roster (their work assignments become vacancies).
+    /// Equivalent to [`StateTemplate::new`] followed by [`StateTemplate::state`].
+    pub fn new(
+        schedule: &Schedule,
+        scope: Scope,
+        removed: &[PersonIdx],
+        model: &EnergyModel,
+    ) -> Result<Self, StatmechError> {
+        StateTemplate::new(schedule, scope, model)?.state(removed)
+    }
 
     fn slot_of(&self, block: u32, col: u32) -> u32 {
-        let lo = self.block_slot_start[block as usize] as usize;
-        let hi = self.block_slot_start[block as usize + 1] as usize;
-        self.block_slots[lo..hi]
-            .iter()
-            .find(|(c, _)| *c == col)
-            .map_or(NO_SLOT, |&(_, s)| s)
+        slot_in(&self.block_slot_start, &self.block_slots, block, col)
     }
 
     #[inline]
