@@ -391,6 +391,63 @@ pub trait RunSource: Sync {
     ) -> Result<GroundTruth, String>;
 }
 
+/// The scenario simulator ([`crate::scenario`]) as a run source, for the scenarios
+/// selected.
+#[derive(Debug, Clone)]
+pub struct ScenarioSource {
+    config: crate::scenario::ScenarioConfig,
+    kinds: Vec<crate::scenario::ScenarioKind>,
+}
+
+impl ScenarioSource {
+    /// A source running `kinds` with `config` (validated here).
+    pub fn new(
+        config: &crate::scenario::ScenarioConfig,
+        kinds: Vec<crate::scenario::ScenarioKind>,
+    ) -> Result<Self, crate::scenario::ScenarioError> {
+        config.validate()?;
+        Ok(Self {
+            config: config.clone(),
+            kinds,
+        })
+    }
+
+    /// Scenarios selected.
+    pub fn len(&self) -> usize {
+        self.kinds.len()
+    }
+
+    /// Whether no scenario is selected.
+    pub fn is_empty(&self) -> bool {
+        self.kinds.is_empty()
+    }
+}
+
+impl RunSource for ScenarioSource {
+    fn scenarios(&self) -> Vec<String> {
+        self.kinds.iter().map(|k| k.name().to_owned()).collect()
+    }
+
+    fn is_null(&self, scenario: usize) -> bool {
+        self.kinds.get(scenario).is_some_and(|k| k.is_null())
+    }
+
+    fn run(
+        &self,
+        scenario: usize,
+        seed: u64,
+        sink: &mut dyn FnMut(&HourObservation),
+    ) -> Result<GroundTruth, String> {
+        let kind = *self
+            .kinds
+            .get(scenario)
+            .ok_or_else(|| format!("no scenario number {scenario}"))?;
+        crate::scenario::simulate(&self.config, kind, seed, |o| sink(o))
+            .map(|out| out.truth)
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// How a result's threshold was chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
