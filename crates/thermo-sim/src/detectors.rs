@@ -472,7 +472,7 @@ pub fn channel_specs(config: &DetectorsConfig) -> Vec<ChannelSpec> {
         ChannelSpec {
             name: "erlang",
             input: "arrivals, capacity and staff on duty per unit",
-            statistic: "max over units of the Erlang C wait probability (0–1)",
+            statistic: "max over units of the Erlang C wait probability (0–1); 1 + (A − c)/c once the offered load A reaches the c servers",
             default_threshold: config.erlang.threshold,
             names_unit: true,
         },
@@ -737,7 +737,8 @@ impl ErlangDetector {
     }
 
     /// Wait probability of one unit from window sums (tasks, tasks of capacity,
-    /// staff-hours) over `hours`.
+    /// staff-hours) over `hours`; `1 + (A − c)/c` when the offered load A reaches the `c`
+    /// servers (the queue is unstable and Erlang C is 1 for any excess).
     fn wait_probability(arrivals: f64, capacity: f64, staff_hours: f64, hours: f64) -> f64 {
         let servers = (staff_hours / hours).round() as u64;
         if servers == 0 || capacity <= 0.0 {
@@ -746,6 +747,12 @@ impl ErlangDetector {
         // Handling time in hours per task per person: staff-hours / tasks of capacity.
         let handling = staff_hours / capacity;
         let offered = arrivals / hours * handling;
+        let c = servers as f64;
+        if offered >= c {
+            // Unstable queue: Erlang C is 1 for any excess, so continue with the excess
+            // load per server to keep ranking overloads.
+            return 1.0 + (offered - c) / c;
+        }
         erlang_c(servers, offered).unwrap_or(1.0)
     }
 }
@@ -1806,6 +1813,9 @@ mod tests {
         // M/M/2 with A = 1 Erlang: C(2, 1) = 1/3.
         let p = ErlangDetector::wait_probability(60.0, 120.0, 24.0, 12.0);
         assert!((p - 1.0 / 3.0).abs() < 1e-12, "{p}");
+        // A = 3 Erlangs on 2 servers: unstable, 1 + (3 − 2)/2.
+        let p = ErlangDetector::wait_probability(180.0, 120.0, 24.0, 12.0);
+        assert!((p - 1.5).abs() < 1e-12, "{p}");
     }
 
     #[test]
