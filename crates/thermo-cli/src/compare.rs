@@ -53,7 +53,9 @@ struct CompareSections {
 
 /// Reads the config file: `[detectors]` and `[harness]` are taken out, the rest is the
 /// scenario simulator's file.
-fn load_config(path: Option<&Path>) -> anyhow::Result<(ScenarioConfig, DetectorsConfig, HarnessConfig)> {
+fn load_config(
+    path: Option<&Path>,
+) -> anyhow::Result<(ScenarioConfig, DetectorsConfig, HarnessConfig)> {
     let Some(path) = path else {
         return Ok((
             ScenarioConfig::default(),
@@ -61,8 +63,8 @@ fn load_config(path: Option<&Path>) -> anyhow::Result<(ScenarioConfig, Detectors
             HarnessConfig::default(),
         ));
     };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let source = path.display().to_string();
     let mut table: toml::Table = text
         .parse()
@@ -77,8 +79,8 @@ fn load_config(path: Option<&Path>) -> anyhow::Result<(ScenarioConfig, Detectors
         .try_into()
         .map_err(|e: toml::de::Error| BadInput(format!("{source}: {e}")))?;
     let rest = toml::to_string(&table).map_err(|e| BadInput(format!("{source}: {e}")))?;
-    let scenario = ScenarioConfig::from_toml_str(&rest, &source)
-        .map_err(|e| BadInput(e.to_string()))?;
+    let scenario =
+        ScenarioConfig::from_toml_str(&rest, &source).map_err(|e| BadInput(e.to_string()))?;
     Ok((scenario, sections.detectors, sections.harness))
 }
 
@@ -88,9 +90,11 @@ fn parse_scenarios(list: Option<&str>) -> anyhow::Result<Vec<ScenarioKind>> {
     };
     let mut out = Vec::new();
     for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let kind: ScenarioKind = name
-            .parse()
-            .map_err(|e: thermo_sim::scenario::ScenarioError| BadInput(format!("--scenarios: {e}")))?;
+        let kind: ScenarioKind =
+            name.parse()
+                .map_err(|e: thermo_sim::scenario::ScenarioError| {
+                    BadInput(format!("--scenarios: {e}"))
+                })?;
         if !out.contains(&kind) {
             out.push(kind);
         }
@@ -135,7 +139,8 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<()> {
     harness.validate().map_err(|e| BadInput(e.to_string()))?;
     detectors.validate().map_err(|e| BadInput(e.to_string()))?;
     let kinds = parse_scenarios(args.scenarios.as_deref())?;
-    let source = ScenarioSource::new(&scenario_config, kinds).map_err(|e| BadInput(e.to_string()))?;
+    let source =
+        ScenarioSource::new(&scenario_config, kinds).map_err(|e| BadInput(e.to_string()))?;
 
     let started = Instant::now();
     let total = (harness.runs * source.len()) as u64;

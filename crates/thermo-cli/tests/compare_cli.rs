@@ -51,18 +51,31 @@ fn without_cost(mut v: Value) -> Value {
 fn quick_writes_every_file_with_the_documented_schema() {
     let dir = tempfile::tempdir().unwrap();
     let out = thermo(&["compare", "--quick", "--out", dir.path().to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.starts_with("detector"), "{stdout}");
     assert!(stdout.contains("transport_peclet"));
-    for f in ["summary.json", "results.csv", "literature.csv", "report.md", "report.html"] {
+    for f in [
+        "summary.json",
+        "results.csv",
+        "literature.csv",
+        "report.md",
+        "report.html",
+    ] {
         assert!(dir.path().join(f).exists(), "{f} missing");
     }
     let s = summary(dir.path());
     let scenarios = s["scenarios"].as_array().unwrap().len();
     let detectors = s["detectors"].as_array().unwrap().len();
     assert_eq!(scenarios, 7);
-    assert_eq!(s["results"].as_array().unwrap().len(), 2 * scenarios * detectors);
+    assert_eq!(
+        s["results"].as_array().unwrap().len(),
+        2 * scenarios * detectors
+    );
     assert_eq!(s["literature"].as_array().unwrap().len(), 8);
     // Every result row carries every documented field.
     for r in s["results"].as_array().unwrap() {
@@ -107,7 +120,11 @@ fn the_same_seed_gives_the_same_summary() {
             "--out",
             dir.to_str().unwrap(),
         ]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         without_cost(summary(dir))
     };
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -132,11 +149,25 @@ fn bad_input_exits_with_status_two() {
     }
     let cfg = dir.path().join("bad.toml");
     std::fs::write(&cfg, "[harness]\nhorizon_hours = 0\n").unwrap();
-    let out = thermo(&["compare", "--quick", "--config", cfg.to_str().unwrap(), "--out", d]);
+    let out = thermo(&[
+        "compare",
+        "--quick",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        d,
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("horizon_hours"));
     std::fs::write(&cfg, "[detectors.spc]\nsigma = 3\n").unwrap();
-    let out = thermo(&["compare", "--quick", "--config", cfg.to_str().unwrap(), "--out", d]);
+    let out = thermo(&[
+        "compare",
+        "--quick",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        d,
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("sigma"));
 }

@@ -579,6 +579,8 @@ pub struct Comparison {
     pub harness: HarnessConfig,
     /// Scenario names.
     pub scenarios: Vec<String>,
+    /// The null scenarios among them (designed without a transition).
+    pub null_scenarios: Vec<String>,
     /// Detectors, base then AND then OR combinations.
     pub detectors: Vec<DetectorInfo>,
     /// Base channel specifications.
@@ -1165,8 +1167,15 @@ pub fn run_comparison(
             })
         })
         .collect();
+    let null_scenarios = scenarios
+        .iter()
+        .zip(&null_scenario)
+        .filter(|(_, n)| **n)
+        .map(|(s, _)| s.clone())
+        .collect();
     Ok(Comparison {
         harness: harness.clone(),
+        null_scenarios,
         scenarios,
         detectors: detectors_info,
         channels: specs,

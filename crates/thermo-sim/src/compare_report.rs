@@ -29,6 +29,7 @@ pub struct RunTiming {
 struct Summary<'a> {
     harness: &'a crate::backtest::HarnessConfig,
     scenarios: &'a [String],
+    null_scenarios: &'a [String],
     runs_simulated: usize,
     detectors: &'a [crate::backtest::DetectorInfo],
     results: &'a [ResultRow],
@@ -41,6 +42,7 @@ pub fn summary_json(cmp: &Comparison, literature: &[LiteratureRow]) -> String {
     let s = Summary {
         harness: &cmp.harness,
         scenarios: &cmp.scenarios,
+        null_scenarios: &cmp.null_scenarios,
         runs_simulated: cmp.runs_simulated,
         detectors: &cmp.detectors,
         results: &cmp.results,
@@ -148,6 +150,14 @@ pub fn literature_csv(rows: &[LiteratureRow]) -> Result<String, csv::Error> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// The scenarios designed to force a transition.
+fn forced_scenarios(cmp: &Comparison) -> Vec<&String> {
+    cmp.scenarios
+        .iter()
+        .filter(|s| !cmp.null_scenarios.contains(s))
+        .collect()
+}
+
 fn base_names(cmp: &Comparison) -> Vec<&str> {
     cmp.channels.iter().map(|c| c.name).collect()
 }
@@ -182,15 +192,7 @@ pub fn summary_table(cmp: &Comparison) -> String {
         "{:<20} {:>10} {:>9} {:>7} {:>9} {:>6} {:>7} {:>9}  criteria (lead/fpr/unique/cost)",
         "detector", "threshold", "lead_h", "fpr", "detect", "auc", "nab", "cost_us"
     );
-    let forced: Vec<&String> = cmp
-        .scenarios
-        .iter()
-        .filter(|s| {
-            cmp.results
-                .iter()
-                .any(|r| &r.scenario == *s && r.transitions > 0)
-        })
-        .collect();
+    let forced = forced_scenarios(cmp);
     for name in base_names(cmp) {
         let info = cmp.detectors.iter().find(|d| d.detector == name);
         let c = crit(cmp, name, ThresholdMode::Calibrated);
@@ -303,15 +305,7 @@ fn combination_names(cmp: &Comparison) -> Vec<String> {
             }
         }
     }
-    let forced: Vec<&String> = cmp
-        .scenarios
-        .iter()
-        .filter(|s| {
-            cmp.results
-                .iter()
-                .any(|r| &r.scenario == *s && r.transitions > 0)
-        })
-        .collect();
+    let forced = forced_scenarios(cmp);
     let mut scored: Vec<(f64, &str)> = cmp
         .detectors
         .iter()
@@ -674,10 +668,7 @@ pub fn report_html(
     );
     s.push_str("<h2>Plots</h2>\n");
     for scen in &cmp.scenarios {
-        let forced = cmp
-            .results
-            .iter()
-            .any(|r| &r.scenario == scen && r.transitions > 0);
+        let forced = !cmp.null_scenarios.contains(scen);
         let _ = writeln!(s, "<h3>{}</h3>", esc(scen));
         if forced {
             s.push_str(&lead_time_svg(cmp, scen));
