@@ -1332,6 +1332,25 @@ mod tests {
         assert_eq!(calibrate_threshold(&[None, None], 0.1), None);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn calibration_meets_the_target_with_the_lowest_threshold(
+            maxima in proptest::collection::vec(proptest::option::of(-5.0f64..5.0), 1..60),
+            target in 0.0f64..0.5,
+        ) {
+            if let Some(th) = calibrate_threshold(&maxima, target) {
+                let alerting = |t: f64| maxima.iter().flatten().filter(|&&m| m >= t).count();
+                let allowed = (target * maxima.len() as f64 + 1e-9).floor() as usize;
+                proptest::prop_assert!(alerting(th) <= allowed);
+                // Any lower threshold lets more runs alert than allowed, unless every run
+                // that can alert already does.
+                let lower = th.next_down();
+                let max_possible = maxima.iter().flatten().count();
+                proptest::prop_assert!(alerting(lower) > allowed || alerting(th) == max_possible);
+            }
+        }
+    }
+
     #[test]
     fn sample_hours_and_quantiles() {
         assert_eq!(
