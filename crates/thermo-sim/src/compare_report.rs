@@ -38,7 +38,10 @@ struct Summary<'a> {
 }
 
 /// `summary.json` content (pretty-printed, trailing newline).
-pub fn summary_json(cmp: &Comparison, literature: &[LiteratureRow]) -> String {
+pub fn summary_json(
+    cmp: &Comparison,
+    literature: &[LiteratureRow],
+) -> Result<String, serde_json::Error> {
     let s = Summary {
         harness: &cmp.harness,
         scenarios: &cmp.scenarios,
@@ -49,10 +52,9 @@ pub fn summary_json(cmp: &Comparison, literature: &[LiteratureRow]) -> String {
         criteria: &cmp.criteria,
         literature,
     };
-    let mut out =
-        serde_json::to_string_pretty(&s).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    let mut out = serde_json::to_string_pretty(&s)?;
     out.push('\n');
-    out
+    Ok(out)
 }
 
 fn opt(v: Option<f64>, digits: usize) -> String {
@@ -691,7 +693,10 @@ pub fn write_all(
     std::fs::create_dir_all(dir)?;
     let to_io = |e: csv::Error| std::io::Error::other(e.to_string());
     let files = [
-        ("summary.json", summary_json(cmp, literature)),
+        (
+            "summary.json",
+            summary_json(cmp, literature).map_err(std::io::Error::other)?,
+        ),
         ("results.csv", results_csv(cmp).map_err(to_io)?),
         ("literature.csv", literature_csv(literature).map_err(to_io)?),
         ("report.md", report_md(cmp, literature, timing)),
