@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod analyze;
 mod bundle;
+mod compare;
 mod contingency;
 mod demo;
 mod ensemble;
@@ -35,6 +36,9 @@ enum Command {
     Import(import::ImportCommand),
     /// Rolling early-warning indicators of one time series (CSV), with trends and p-values.
     Ews(ews::EwsArgs),
+    /// Every detector side by side on simulated scenario runs: lead time, false alarms,
+    /// AUC, NAB score, cost and the roadmap's criteria.
+    Compare(compare::CompareArgs),
     /// Exact N-1 / N-2 contingency of a schedule bundle.
     Contingency(contingency::ContingencyArgs),
     /// Boltzmann ensemble of fallback schedules for the loss of people.
@@ -69,6 +73,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Import(command) => import::run(command),
         Command::Ews(args) => ews::run(args),
+        Command::Compare(args) => compare::run(args),
         Command::Contingency(args) => contingency::run(args),
         Command::Ensemble(args) => ensemble::run(args),
         Command::Serve(args) => serve::run(args),

@@ -219,6 +219,18 @@ pub struct VolatilityMetrics {
     pub level: VolatilityLevel,
 }
 
+impl VolatilityMetrics {
+    /// The risk score `2·volatility + 1.5·jitter + (1 − distance_to_critical)` the level is
+    /// read from (dimensionless, ≥ 0).
+    pub fn risk(&self) -> f64 {
+        risk_score(self.volatility, self.jitter, self.distance_to_critical)
+    }
+}
+
+fn risk_score(volatility: f64, jitter: f64, distance_to_critical: f64) -> f64 {
+    2.0 * volatility + 1.5 * jitter + (1.0 - distance_to_critical)
+}
+
 /// Homeostasis settings (`[homeostasis]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -333,7 +345,7 @@ pub fn volatility_metrics(
     } else {
         1.0
     };
-    let risk = 2.0 * volatility + 1.5 * jitter + (1.0 - distance_to_critical);
+    let risk = risk_score(volatility, jitter, distance_to_critical);
     Some(VolatilityMetrics {
         volatility,
         jitter,

@@ -69,6 +69,102 @@ pub fn kendall_tau_b(x: &[f64], y: &[f64]) -> Option<f64> {
     Some(tau.clamp(-1.0, 1.0))
 }
 
+/// Kendall τ-b of the last `capacity` values of a stream against their time order, updated
+/// in O(capacity) per value with no allocation (the batch [`kendall_tau_b`] is
+/// O(n log n) per call and allocates).
+///
+/// Time is strictly increasing, so it has no ties and τ-b = S / √(n₀·(n₀ − n₂)), with
+/// S = Σ_{i<j} sign(y_j − y_i), n₀ = n(n−1)/2 and n₂ the pairs tied in y. Adding a value
+/// adds its signs against the window; dropping the oldest removes its signs. The result
+/// equals `kendall_tau_b(0..n, window)` exactly (pinned by a property test).
+#[derive(Debug, Clone)]
+pub struct RollingKendall {
+    capacity: usize,
+    window: std::collections::VecDeque<f64>,
+    s: i64,
+    ties: u64,
+}
+
+impl RollingKendall {
+    /// A window of `capacity` (≥ 2) values.
+    pub fn new(capacity: usize) -> Self {
+        let capacity = capacity.max(2);
+        Self {
+            capacity,
+            window: std::collections::VecDeque::with_capacity(capacity),
+            s: 0,
+            ties: 0,
+        }
+    }
+
+    /// Adds a value (finite; a non-finite value clears the window, since no rank exists).
+    pub fn push(&mut self, y: f64) {
+        if !y.is_finite() {
+            self.clear();
+            return;
+        }
+        if self.window.len() == self.capacity
+            && let Some(old) = self.window.pop_front()
+        {
+            for &v in &self.window {
+                if v > old {
+                    self.s -= 1;
+                } else if v < old {
+                    self.s += 1;
+                } else {
+                    self.ties -= 1;
+                }
+            }
+        }
+        for &v in &self.window {
+            if y > v {
+                self.s += 1;
+            } else if y < v {
+                self.s -= 1;
+            } else {
+                self.ties += 1;
+            }
+        }
+        self.window.push_back(y);
+    }
+
+    /// Empties the window.
+    pub fn clear(&mut self) {
+        self.window.clear();
+        self.s = 0;
+        self.ties = 0;
+    }
+
+    /// Values in the window.
+    pub fn len(&self) -> usize {
+        self.window.len()
+    }
+
+    /// Whether the window is empty.
+    pub fn is_empty(&self) -> bool {
+        self.window.is_empty()
+    }
+
+    /// Whether the window holds `capacity` values.
+    pub fn is_full(&self) -> bool {
+        self.window.len() == self.capacity
+    }
+
+    /// τ-b of the window against time; `None` with fewer than 2 values or a constant window.
+    pub fn tau(&self) -> Option<f64> {
+        let n = self.window.len() as u64;
+        if n < 2 {
+            return None;
+        }
+        let tot = n * (n - 1) / 2;
+        if self.ties == tot {
+            return None;
+        }
+        let tau = self.s as f64 / (tot as f64).sqrt() / ((tot - self.ties) as f64).sqrt();
+        Some(tau.clamp(-1.0, 1.0))
+    }
+}
+
 /// The integer counts behind τ-b of a series against a strictly increasing axis (no ties in
 /// the axis): τ-b = (n_c − n_d) / (√n₀ · √(n₀ − n_y)), n₀ = n(n−1)/2 pairs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -406,6 +502,27 @@ mod tests {
             if let Some(t) = kendall_tau_b(&x, &y) {
                 prop_assert!((-1.0..=1.0).contains(&t));
                 prop_assert!((kendall_tau_b(&y, &x).unwrap() - t).abs() < 1e-12);
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn rolling_kendall_matches_the_batch_form(
+            ys in proptest::collection::vec(prop_oneof![(-5i32..5).prop_map(f64::from), -10.0f64..10.0], 1..60),
+            cap in 2usize..20,
+        ) {
+            let mut r = RollingKendall::new(cap);
+            for (i, &y) in ys.iter().enumerate() {
+                r.push(y);
+                let lo = (i + 1).saturating_sub(cap);
+                let w = &ys[lo..=i];
+                let t: Vec<f64> = (0..w.len()).map(|k| k as f64).collect();
+                let batch = kendall_tau_b(&t, w);
+                match (r.tau(), batch) {
+                    (Some(a), Some(b)) => prop_assert!((a - b).abs() < 1e-12, "{a} vs {b}"),
+                    (a, b) => prop_assert_eq!(a, b),
+                }
             }
         }
     }

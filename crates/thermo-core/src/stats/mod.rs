@@ -19,8 +19,8 @@ pub mod surrogate;
 
 pub use autocorr::{acf, pearson_autocorr};
 pub use describe::{gini, kurtosis_excess, mean, ols_slope, quantile, skewness, variance};
-pub use kendall::kendall_tau_b;
-pub use moments::{NeumaierSum, RollingMoments};
+pub use kendall::{RollingKendall, kendall_tau_b};
+pub use moments::{ExpandingMoments, NeumaierSum, RollingMoments};
 
 /// Error of a statistics routine on bad input.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

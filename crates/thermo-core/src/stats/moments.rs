@@ -313,6 +313,51 @@ impl RollingMeanVariance {
     }
 }
 
+/// Mean and variance of everything pushed so far (an expanding window), by Welford's
+/// update: O(1) per value, numerically stable, no history kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ExpandingMoments {
+    n: u64,
+    mean: f64,
+    m2: f64,
+}
+
+impl ExpandingMoments {
+    /// An empty accumulator.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a value.
+    pub fn push(&mut self, x: f64) {
+        self.n += 1;
+        let d = x - self.mean;
+        self.mean += d / self.n as f64;
+        self.m2 += d * (x - self.mean);
+    }
+
+    /// Values pushed.
+    pub fn len(&self) -> u64 {
+        self.n
+    }
+
+    /// Whether nothing was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// Mean; `None` when empty.
+    pub fn mean(&self) -> Option<f64> {
+        (self.n > 0).then_some(self.mean)
+    }
+
+    /// Variance with `ddof` degrees of freedom removed; `None` when `n ≤ ddof`.
+    pub fn variance(&self, ddof: usize) -> Option<f64> {
+        let ddof = ddof as u64;
+        (self.n > ddof).then(|| (self.m2 / (self.n - ddof) as f64).max(0.0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,5 +451,22 @@ mod tests {
             r.values().copied().collect::<Vec<_>>(),
             vec![2.0, 3.0, 10.0]
         );
+    }
+
+    #[test]
+    fn expanding_moments_match_the_batch_mean_and_variance() {
+        let xs = [3.0, 1.5, 4.25, -2.0, 8.0, 8.0, 0.125];
+        let mut e = ExpandingMoments::new();
+        assert_eq!(e.mean(), None);
+        for (i, &x) in xs.iter().enumerate() {
+            e.push(x);
+            let w = &xs[..=i];
+            let m = crate::stats::mean(w).unwrap();
+            assert!((e.mean().unwrap() - m).abs() < 1e-12);
+            match crate::stats::variance(w, 1) {
+                Some(v) => assert!((e.variance(1).unwrap() - v).abs() < 1e-12),
+                None => assert_eq!(e.variance(1), None),
+            }
+        }
     }
 }
