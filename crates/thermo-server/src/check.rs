@@ -141,6 +141,11 @@ pub fn thermodynamics_row(
     }
 }
 
+/// `Some(v)` when `v` is finite; non-finite values (an unbounded Péclet number) become null.
+fn finite(v: f64) -> Option<f64> {
+    Some(v).filter(|v| v.is_finite())
+}
+
 /// The JSON keyword of a serde enum (`"critical"`, `"variance"`, …).
 fn keyword<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_value(value)
@@ -163,8 +168,8 @@ pub fn phase_transition_signals(
             signal_type: keyword(&signal.signal_type),
             metric_name: signal.metric.clone(),
             severity: keyword(&signal.severity),
-            value: Some(signal.value).filter(|v| v.is_finite()),
-            threshold: Some(signal.threshold).filter(|v| v.is_finite()),
+            value: finite(signal.value),
+            threshold: finite(signal.threshold),
             description: signal.description.clone(),
         })
         .collect()
@@ -174,7 +179,6 @@ pub fn phase_transition_signals(
 /// stored as null).
 pub fn transport_row(report: &AnalysisReport) -> Option<TransportRow> {
     let transport = &report.transport;
-    let finite = |v: f64| Some(v).filter(|v| v.is_finite());
     Some(TransportRow {
         saturation_gradient: finite(transport.saturation_gradient),
         peclet_number: finite(transport.peclet_number),
@@ -371,11 +375,11 @@ async fn alert_on_defense_escalation(
             "high"
         }
         .to_owned(),
-        title: format!("Defense level raised to {}", level.to_uppercase()),
+        title: format!("Defense level raised to {level}"),
         message: format!(
             "Defense level raised from {} to {}: {}",
-            keyword(&hysteresis.previous_level).to_uppercase(),
-            level.to_uppercase(),
+            keyword(&hysteresis.previous_level),
+            level,
             defense
                 .reasons
                 .iter()
@@ -407,7 +411,6 @@ async fn alert_on_transport(
     if transport.level < TransportLevel::Critical {
         return Ok(());
     }
-    let finite = |v: f64| Some(v).filter(|v| v.is_finite());
     let alert = NewAlert {
         program_id: program.id,
         kind: "transport_critical".to_owned(),
