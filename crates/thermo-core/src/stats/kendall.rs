@@ -215,7 +215,7 @@ pub struct TrendTau {
 
 /// Series up to this length are counted pair by pair (O(n²) without branches or memory
 /// traffic), longer ones by merge sort.
-const SMALL_N: usize = 96;
+const SMALL_N: usize = 32;
 
 /// Order-preserving key of a non-NaN `f64`: `a < b` ⇔ `key(a) < key(b)`, and
 /// `a == b` ⇔ `key(a) == key(b)` (the two zeros share one key).
@@ -393,6 +393,10 @@ fn sort_count_block(block: &mut [u64]) -> u64 {
         }
         return inversions;
     };
+    // Smooth series often have sorted blocks already.
+    if values.is_sorted() {
+        return 0;
+    }
     let mut inversions = 0;
     for i in 0..BLOCK {
         for j in i + 1..BLOCK {
