@@ -128,7 +128,7 @@ struct RealTransform {
 
 impl RealTransform {
     fn new(size: usize) -> Self {
-        debug_assert!(size >= 2 && size % 2 == 0);
+        debug_assert!(size >= 2 && size.is_multiple_of(2));
         let half = size / 2;
         let fft = FftPlanner::new().plan_fft_forward(half);
         // e^{−2πik/N} = coarse(⌊k/B⌋)·fine(k mod B): about 2√M sines and cosines instead
