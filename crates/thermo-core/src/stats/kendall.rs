@@ -215,7 +215,7 @@ pub struct TrendTau {
 
 /// Series up to this length are counted pair by pair (O(n²) without branches or memory
 /// traffic), longer ones by merge sort.
-const SMALL_N: usize = 96;
+const SMALL_N: usize = 32;
 
 /// Order-preserving key of a non-NaN `f64`: `a < b` ⇔ `key(a) < key(b)`, and
 /// `a == b` ⇔ `key(a) == key(b)` (the two zeros share one key).
@@ -349,14 +349,17 @@ fn tied_pairs(sorted: &[u64]) -> u64 {
     total
 }
 
-/// Number of pairs i < j with v[i] > v[j] (strict), by bottom-up merge sort alternating
-/// between `v` and `scratch` (same length). Returns the count and whether the sorted values
-/// ended in `scratch` (else in `v`).
+/// Values sorted per block before the merge passes start (three passes fewer).
+const BLOCK: usize = 8;
+
+/// Number of pairs i < j with v[i] > v[j] (strict), by a bottom-up merge sort alternating
+/// between `v` and `scratch` (same length), after sorting blocks of [`BLOCK`] values in
+/// place. Returns the count and whether the sorted values ended in `scratch` (else in `v`).
 fn sort_count_inversions(v: &mut [u64], scratch: &mut [u64]) -> (u64, bool) {
     let n = v.len();
     debug_assert_eq!(n, scratch.len());
-    let mut inversions = 0u64;
-    let mut width = 1;
+    let mut inversions: u64 = v.chunks_mut(BLOCK).map(sort_count_block).sum();
+    let mut width = BLOCK;
     let mut in_scratch = false;
     while width < n {
         let (src, dst): (&[u64], &mut [u64]) = if in_scratch {
@@ -364,12 +367,9 @@ fn sort_count_inversions(v: &mut [u64], scratch: &mut [u64]) -> (u64, bool) {
         } else {
             (&*v, &mut *scratch)
         };
-        let mut start = 0;
-        while start < n {
-            let mid = (start + width).min(n);
-            let end = (start + 2 * width).min(n);
-            inversions += merge_count(&src[start..end], mid - start, &mut dst[start..end]);
-            start = end;
+        for (pair, out) in src.chunks(2 * width).zip(dst.chunks_mut(2 * width)) {
+            let (left, right) = pair.split_at(width.min(pair.len()));
+            inversions += merge_count(left, right, out);
         }
         in_scratch = !in_scratch;
         width *= 2;
@@ -377,26 +377,117 @@ fn sort_count_inversions(v: &mut [u64], scratch: &mut [u64]) -> (u64, bool) {
     (inversions, in_scratch)
 }
 
-/// Merges the sorted runs `src[..mid]` and `src[mid..]` into `dst`, returning the number
-/// of pairs (left, right) with left > right. Branch-free inner loop: an exhausted run reads
-/// as `u64::MAX` (never a key: NaN has none), and the comparison's outcome selects the
-/// value and the advances.
+/// Sorts a block of at most [`BLOCK`] values in place and returns its strict inversions.
+/// A full block: every pair compared once for the count, then a sorting network, both
+/// without branches; the last, shorter block of a series by insertion.
+fn sort_count_block(block: &mut [u64]) -> u64 {
+    let Ok(values) = <&mut [u64; BLOCK]>::try_from(&mut *block) else {
+        let mut inversions = 0;
+        for i in 1..block.len() {
+            let mut k = i;
+            while k > 0 && block[k - 1] > block[k] {
+                block.swap(k - 1, k);
+                inversions += 1;
+                k -= 1;
+            }
+        }
+        return inversions;
+    };
+    // Smooth series often have sorted blocks already.
+    if values.is_sorted() {
+        return 0;
+    }
+    let mut inversions = 0;
+    for i in 0..BLOCK {
+        for j in i + 1..BLOCK {
+            inversions += u64::from(values[j] < values[i]);
+        }
+    }
+    // An optimal sorting network for 8 values (19 comparators, depth 6), unrolled.
+    macro_rules! network {
+        ($(($i:literal, $j:literal)),* $(,)?) => {$({
+            let (a, b) = (values[$i], values[$j]);
+            values[$i] = a.min(b);
+            values[$j] = a.max(b);
+        })*};
+    }
+    network!(
+        (0, 2),
+        (1, 3),
+        (4, 6),
+        (5, 7),
+        (0, 4),
+        (1, 5),
+        (2, 6),
+        (3, 7),
+        (0, 1),
+        (2, 3),
+        (4, 5),
+        (6, 7),
+        (2, 4),
+        (3, 5),
+        (1, 4),
+        (3, 6),
+        (1, 2),
+        (3, 4),
+        (5, 6),
+    );
+    inversions
+}
+
+/// Merges the sorted runs `left` and `right` into `dst` (their total length), returning
+/// the number of pairs (l, r) with l > r, i.e. the sum over left values of the right values
+/// strictly below them.
+///
+/// The left values ≤ right[0] and the right values ≥ the last left value are already in
+/// place and have no inversion among them: they are found by binary search and copied,
+/// so only the overlap of the two runs is merged value by value (smooth series, such as
+/// rolling indicators, overlap little).
 #[inline]
-fn merge_count(src: &[u64], mid: usize, dst: &mut [u64]) -> u64 {
-    let (left, right) = src.split_at(mid);
+fn merge_count(left: &[u64], right: &[u64], dst: &mut [u64]) -> u64 {
+    let (ln, rn) = (left.len(), right.len());
+    debug_assert_eq!(ln + rn, dst.len());
+    if ln == 0 || rn == 0 || left[ln - 1] <= right[0] {
+        dst[..ln].copy_from_slice(left);
+        dst[ln..].copy_from_slice(right);
+        return 0;
+    }
+    let head = left.partition_point(|&l| l <= right[0]);
+    let tail = right.partition_point(|&r| r < left[ln - 1]);
+    let body = ln + tail;
+    dst[..head].copy_from_slice(&left[..head]);
+    dst[body..].copy_from_slice(&right[tail..]);
+    merge_overlap(&left[head..], &right[..tail], &mut dst[head..body])
+}
+
+/// [`merge_count`] of runs that overlap at both ends: `left[0] > right[0]` and
+/// `left[last] > right[last]`, so the right run is exhausted first (the last left value
+/// waits for all of them).
+///
+/// No data-dependent branch: the comparison's outcome selects the value and the advance.
+/// Every step adds the number j of right values taken so far; for a left value that is
+/// exactly its inversions, and the right steps add 0 + 1 + … + (j − 1), subtracted at the end.
+// Kept out of line: on its own the loop compiles to fewer instructions per step.
+#[inline(never)]
+fn merge_overlap(left: &[u64], right: &[u64], dst: &mut [u64]) -> u64 {
+    let (ln, rn) = (left.len(), right.len());
+    debug_assert!(ln > 0 && rn > 0 && left[ln - 1] > right[rn - 1]);
     let (mut i, mut j) = (0usize, 0usize);
-    let mut inversions = 0u64;
-    for slot in dst.iter_mut() {
-        let a = left.get(i).copied().unwrap_or(u64::MAX);
-        let b = right.get(j).copied().unwrap_or(u64::MAX);
+    let mut steps_sum = 0u64;
+    while j < rn {
+        let (a, b) = (left[i], right[j]);
         // The outcome is a coin flip on unsorted data: keep it out of the branch predictor.
         let take_right = b < a;
-        *slot = select_unpredictable(take_right, b, a);
-        inversions += select_unpredictable(take_right, (left.len() - i) as u64, 0);
+        dst[i + j] = select_unpredictable(take_right, b, a);
+        steps_sum += j as u64;
         i += usize::from(!take_right);
         j += usize::from(take_right);
     }
-    inversions
+    let rn64 = rn as u64;
+    // Left values still waiting exceed every right value.
+    let waiting = &left[i..];
+    dst[i + j..].copy_from_slice(waiting);
+    steps_sum - rn64 * (rn64 - 1) / 2 + waiting.len() as u64 * rn64
 }
 
 #[cfg(test)]
@@ -472,6 +563,43 @@ mod tests {
         assert_eq!(tt.tau(&[1.0, f64::NAN]), None);
         assert_eq!(tt.tau(&[2.0, 2.0, 2.0]), None);
         assert_eq!(tt.tau(&[2.0]), None);
+    }
+
+    #[test]
+    fn network_sorts_every_zero_one_input() {
+        // 0-1 principle: a comparator network that sorts all 2^8 binary inputs sorts all.
+        for mask in 0u32..256 {
+            let mut block: Vec<u64> = (0..BLOCK).map(|i| u64::from(mask >> i & 1)).collect();
+            let expected = naive_inversions(&block);
+            assert_eq!(sort_count_block(&mut block), expected, "mask {mask:08b}");
+            assert!(block.windows(2).all(|w| w[0] <= w[1]), "mask {mask:08b}");
+        }
+    }
+
+    fn naive_inversions(v: &[u64]) -> u64 {
+        let mut count = 0;
+        for i in 0..v.len() {
+            for j in i + 1..v.len() {
+                count += u64::from(v[j] < v[i]);
+            }
+        }
+        count
+    }
+
+    proptest! {
+        #[test]
+        fn merge_sort_counts_strict_inversions(
+            v in prop::collection::vec(prop_oneof![0u64..6, any::<u64>()], 0..400)
+        ) {
+            let expected = naive_inversions(&v);
+            let mut sorted = v.clone();
+            sorted.sort_unstable();
+            let mut keys = v.clone();
+            let mut scratch = vec![0; v.len()];
+            let (count, in_scratch) = sort_count_inversions(&mut keys, &mut scratch);
+            prop_assert_eq!(count, expected);
+            prop_assert_eq!(if in_scratch { &scratch } else { &keys }, &sorted);
+        }
     }
 
     proptest! {
