@@ -341,6 +341,42 @@ impl JobQueue {
         Ok(deleted)
     }
 
+    /// Deletes every task and worker registration of this store's queues (decommissioning a
+    /// store, test clean-up); run it only when no worker of these queues is running.
+    pub async fn clear(&self) -> Result<u64, JobsError> {
+        let queues: Vec<String> = Job::ALL.iter().map(|job| self.queue_name(*job)).collect();
+        let mut deleted = 0;
+        for queue in &queues {
+            deleted += match &self.database {
+                QueueDatabase::Sqlite(pool) => {
+                    let tasks = sqlx::query("DELETE FROM Jobs WHERE job_type = ?1")
+                        .bind(queue)
+                        .execute(pool)
+                        .await?
+                        .rows_affected();
+                    sqlx::query("DELETE FROM Workers WHERE worker_type = ?1")
+                        .bind(queue)
+                        .execute(pool)
+                        .await?;
+                    tasks
+                }
+                QueueDatabase::Postgres(pool) => {
+                    let tasks = sqlx::query("DELETE FROM apalis.jobs WHERE job_type = $1")
+                        .bind(queue)
+                        .execute(pool)
+                        .await?
+                        .rows_affected();
+                    sqlx::query("DELETE FROM apalis.workers WHERE worker_type = $1")
+                        .bind(queue)
+                        .execute(pool)
+                        .await?;
+                    tasks
+                }
+            };
+        }
+        Ok(deleted)
+    }
+
     /// Closes the queue's pool.
     pub async fn close(&self) {
         match &self.database {
@@ -493,7 +529,10 @@ pub async fn execute(state: &AppState, task: &CheckTask) -> Result<RunOutcome, S
 }
 
 /// The apalis task handler.
-async fn handle(task: CheckTask, state: apalis::prelude::Data<AppState>) -> Result<(), BoxDynError> {
+async fn handle(
+    task: CheckTask,
+    state: apalis::prelude::Data<AppState>,
+) -> Result<(), BoxDynError> {
     match execute(&state, &task).await {
         Ok(RunOutcome::AlreadyClaimed) => {
             tracing::debug!(key = %task.idempotency_key(), "tick already claimed; skipped");
@@ -518,10 +557,14 @@ macro_rules! job_worker {
             StdDuration::ZERO
         };
         WorkerBuilder::new($name)
-            .backend($storage.poll_with_interval($poll).before_start(move |_| async move {
-                tokio::time::sleep(pause).await;
-                Ok(())
-            }))
+            .backend(
+                $storage
+                    .poll_with_interval($poll)
+                    .before_start(move |_| async move {
+                        tokio::time::sleep(pause).await;
+                        Ok(())
+                    }),
+            )
             .data($state)
             .concurrency(1)
             .layer(PrometheusLayer::default())
@@ -693,7 +736,11 @@ mod tests {
         }
         assert_eq!(cron_expression(15), "0 */15 * * * *");
         assert_eq!(cron_expression(60), "0 0 */1 * * *");
-        assert_eq!(cron_expression(7), "0 * * * * *", "not expressible: every minute");
+        assert_eq!(
+            cron_expression(7),
+            "0 * * * * *",
+            "not expressible: every minute"
+        );
     }
 
     #[test]
