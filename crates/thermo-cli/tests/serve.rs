@@ -5,6 +5,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use thermo_server::config::JobsConfig;
+use thermo_server::jobs::{Job, JobQueue, Status};
 
 const TOKEN: &str = "process-test-admin-token";
 
@@ -177,6 +179,7 @@ async fn two_processes_on_one_postgres_run_each_tick_once() {
     };
     stop(first);
     stop(second);
+    let runs = store.job_runs("health_check", program.id).await.unwrap();
     // Every run stores one thermodynamic row; had both nodes run a tick, there would be more
     // rows than claimed runs.
     let rows = store
@@ -196,5 +199,18 @@ async fn two_processes_on_one_postgres_run_each_tick_once() {
         .await
         .unwrap();
     assert_eq!(count("job:entropy_analysis"), entropy.len());
+    // Both nodes pushed every tick, yet the queue held one task per tick: apalis's
+    // idempotency key, not only the run claim, kept the duplicates out.
+    let queue = JobQueue::open(store.database(), &JobsConfig::default())
+        .await
+        .unwrap();
+    let done = queue.tasks(Job::HealthCheck, Status::Done).await.unwrap();
+    assert_eq!(done.len(), runs.len(), "{done:?}");
+    let mut ticks: Vec<_> = done.iter().map(|task| task.tick).collect();
+    ticks.sort();
+    ticks.dedup();
+    assert_eq!(ticks.len(), done.len(), "one task per tick");
+    queue.clear().await.unwrap();
+    queue.close().await;
     store.drop_postgres_schema(&schema).await.unwrap();
 }

@@ -31,9 +31,11 @@ use std::str::FromStr;
 use std::time::{Duration as StdDuration, Instant};
 
 use apalis::layers::prometheus::PrometheusLayer;
+/// Status of a queued task (`Pending`, `Running`, `Done`, …), as apalis records it.
+pub use apalis::prelude::Status;
 use apalis::prelude::{
-    BackendExt, BoxDynError, Filter, ListTasks, Monitor, Status, TaskBuilder, TaskSink,
-    TaskSinkError, WorkerBuilder, WorkerBuilderExt,
+    BackendExt, BoxDynError, Filter, ListTasks, Monitor, TaskBuilder, TaskSink, TaskSinkError,
+    WorkerBuilder, WorkerBuilderExt,
 };
 use apalis_cron::CronScheduler;
 use apalis_postgres::PostgresStorage;
@@ -288,8 +290,14 @@ impl JobQueue {
 
     /// The tasks of `job` waiting for a worker (at most 1,000).
     pub async fn pending(&self, job: Job) -> Result<Vec<CheckTask>, JobsError> {
+        self.tasks(job, Status::Pending).await
+    }
+
+    /// The tasks of `job` in `status` (at most 1,000; `Done` tasks are kept for
+    /// [`KEEP_FINISHED_DAYS`] days).
+    pub async fn tasks(&self, job: Job, status: Status) -> Result<Vec<CheckTask>, JobsError> {
         let filter = Filter {
-            status: Some(Status::Pending),
+            status: Some(status),
             page: 1,
             page_size: Some(1000),
         };
