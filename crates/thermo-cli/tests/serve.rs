@@ -168,17 +168,18 @@ async fn two_processes_on_one_postgres_run_each_tick_once() {
     // Wait for the next minute tick to pass and both nodes to have acted on it.
     let program = store.program("icu").await.unwrap().unwrap();
     let deadline = Instant::now() + Duration::from_secs(90);
-    let runs = loop {
+    loop {
         let runs = store.job_runs("health_check", program.id).await.unwrap();
         if runs.iter().any(|r| r.finished_at.is_some()) {
             tokio::time::sleep(Duration::from_secs(3)).await;
-            break store.job_runs("health_check", program.id).await.unwrap();
+            break;
         }
         assert!(Instant::now() < deadline, "no health check ran within 90 s");
         tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+    }
     stop(first);
     stop(second);
+    // Both nodes have stopped, so the runs are final.
     let runs = store.job_runs("health_check", program.id).await.unwrap();
     // Every run stores one thermodynamic row; had both nodes run a tick, there would be more
     // rows than claimed runs.

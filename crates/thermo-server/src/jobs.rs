@@ -157,9 +157,9 @@ pub fn is_on_grid(at: DateTime<Utc>, minutes: u32) -> bool {
 /// every minute otherwise, the firings off the grid being dropped by [`is_on_grid`].
 pub fn cron_expression(minutes: u32) -> String {
     let minutes = minutes.max(1);
-    if minutes < 60 && 60 % minutes == 0 {
+    if minutes < 60 && 60u32.is_multiple_of(minutes) {
         format!("0 */{minutes} * * * *")
-    } else if minutes % 60 == 0 && 1440 % minutes == 0 {
+    } else if minutes.is_multiple_of(60) && 1440u32.is_multiple_of(minutes) {
         let hours = minutes / 60;
         if hours == 24 {
             "0 0 0 * * *".to_owned()

@@ -1056,7 +1056,7 @@ async fn one_task_per_pushed_tick(first: &AppState, second: &AppState) {
     a.push(&task).await.unwrap();
     assert_eq!(
         b.pending(Job::EntropyAnalysis).await.unwrap(),
-        [task.clone()]
+        std::slice::from_ref(&task)
     );
     assert!(a.pending(Job::HealthCheck).await.unwrap().is_empty());
     let later = CheckTask {
