@@ -188,8 +188,8 @@ pub struct JobQueue {
 }
 
 impl JobQueue {
-    /// Opens (and sets up) the queue of `store`'s database; see the module documentation for
-    /// where it lives.
+    /// Opens (and sets up) the queue beside the store's `database` (`Store::database`); see
+    /// the module documentation for where it lives.
     pub async fn open(database: Database, config: &JobsConfig) -> Result<Self, JobsError> {
         let poll = StdDuration::from_secs(u64::from(config.poll_seconds.max(1)));
         let (database, scope) = match database {

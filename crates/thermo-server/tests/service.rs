@@ -1576,3 +1576,63 @@ async fn a_job_in_progress_at_shutdown_finishes_and_is_recorded() {
     queue.close().await;
     state.store.close().await;
 }
+
+#[tokio::test]
+async fn job_workers_recover_after_a_postgres_outage() {
+    let url = pg_url();
+    let Some(host_port) = url
+        .split('@')
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .map(str::to_owned)
+    else {
+        panic!("TEST_DATABASE_URL must look like postgres://user@host:port/db");
+    };
+    let schema = fresh_schema();
+    if pg_store(&url, &schema).await.is_none() {
+        return;
+    }
+    let relay = Relay::start(host_port.clone()).await;
+    let relayed = url.replacen(&host_port, &relay.address.to_string(), 1);
+    let state = AppState::new(pg_store(&relayed, &schema).await.unwrap(), jobs_config("a"));
+    let (status, _) = call(
+        &state,
+        "PUT",
+        "/api/v1/programs/icu/schedule",
+        Some(ADMIN),
+        Some(bundle()),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    // The queue's pool is derived from the store's, so it goes through the relay too.
+    let queue = JobQueue::open(state.store.database(), &state.config.jobs)
+        .await
+        .unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers = jobs::spawn_workers(&state, &queue, &stopped);
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+
+    relay.cut();
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    assert!(!workers.is_finished(), "the workers outlive the outage");
+    relay.restore();
+
+    let tick = jobs::next_tick(Utc::now(), chrono::Duration::minutes(15));
+    let mut queued = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while queued.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the store came back");
+        queued = jobs::enqueue_tick(&state, &queue, Job::HealthCheck, tick).await;
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    wait_for_runs(&state.store, Job::HealthCheck, &["icu"], 1).await;
+    stop.send(true).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(30), workers)
+        .await
+        .expect("the workers stop")
+        .unwrap();
+    queue.clear().await.unwrap();
+    queue.close().await;
+    state.store.drop_postgres_schema(&schema).await.unwrap();
+}
