@@ -5,6 +5,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use thermo_server::config::JobsConfig;
+use thermo_server::jobs::{Job, JobQueue, Status};
 
 const TOKEN: &str = "process-test-admin-token";
 
@@ -166,17 +168,19 @@ async fn two_processes_on_one_postgres_run_each_tick_once() {
     // Wait for the next minute tick to pass and both nodes to have acted on it.
     let program = store.program("icu").await.unwrap().unwrap();
     let deadline = Instant::now() + Duration::from_secs(90);
-    let runs = loop {
+    loop {
         let runs = store.job_runs("health_check", program.id).await.unwrap();
         if runs.iter().any(|r| r.finished_at.is_some()) {
             tokio::time::sleep(Duration::from_secs(3)).await;
-            break store.job_runs("health_check", program.id).await.unwrap();
+            break;
         }
         assert!(Instant::now() < deadline, "no health check ran within 90 s");
         tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+    }
     stop(first);
     stop(second);
+    // Both nodes have stopped, so the runs are final.
+    let runs = store.job_runs("health_check", program.id).await.unwrap();
     // Every run stores one thermodynamic row; had both nodes run a tick, there would be more
     // rows than claimed runs.
     let rows = store
@@ -196,5 +200,18 @@ async fn two_processes_on_one_postgres_run_each_tick_once() {
         .await
         .unwrap();
     assert_eq!(count("job:entropy_analysis"), entropy.len());
+    // Both nodes pushed every tick, yet the queue held one task per tick: apalis's
+    // idempotency key, not only the run claim, kept the duplicates out.
+    let queue = JobQueue::open(store.database(), &JobsConfig::default())
+        .await
+        .unwrap();
+    let done = queue.tasks(Job::HealthCheck, Status::Done).await.unwrap();
+    assert_eq!(done.len(), runs.len(), "{done:?}");
+    let mut ticks: Vec<_> = done.iter().map(|task| task.tick).collect();
+    ticks.sort();
+    ticks.dedup();
+    assert_eq!(ticks.len(), done.len(), "one task per tick");
+    queue.clear().await.unwrap();
+    queue.close().await;
     store.drop_postgres_schema(&schema).await.unwrap();
 }

@@ -74,6 +74,8 @@ pub struct JobsConfig {
     pub entropy_history_hours: u32,
     /// Days of metric samples merged into the analysed schedule (default 90).
     pub metric_window_days: u32,
+    /// Seconds between two looks of a job worker for queued tasks (default 2).
+    pub poll_seconds: u32,
 }
 
 impl Default for JobsConfig {
@@ -84,6 +86,7 @@ impl Default for JobsConfig {
             entropy_analysis_minutes: 60,
             entropy_history_hours: 24,
             metric_window_days: 90,
+            poll_seconds: 2,
         }
     }
 }
@@ -217,6 +220,9 @@ impl ServerConfig {
         let problem = |m: &str| Err(ServerError::Config(m.to_owned()));
         if self.jobs.health_check_minutes == 0 || self.jobs.entropy_analysis_minutes == 0 {
             return problem("jobs intervals must be at least 1 minute");
+        }
+        if self.jobs.poll_seconds == 0 {
+            return problem("jobs.poll_seconds must be at least 1");
         }
         if self.max_body_bytes == 0 {
             return problem("max_body_bytes must be positive");

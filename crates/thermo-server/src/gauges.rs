@@ -1,6 +1,8 @@
 //! Prometheus gauges, counters and histograms of the serving process.
 //!
-//! Every series carries a `program` label and none a per-person label. Each section of the
+//! Every series of the analysis carries a `program` label; the job-queue series written by
+//! apalis (`tasks_total`, `task_duration_seconds`) carry `worker`, `queue` and `status`.
+//! None carries a per-person label. Each section of the
 //! analysis report has one function that publishes its gauges ([`publish_entropy`],
 //! [`publish_program`]); a new report section adds one such function and one line in
 //! [`publish_report`].
@@ -136,6 +138,16 @@ fn describe_all() {
     describe_counter!(
         "resilience_job_failures_total",
         "Periodic jobs and checks that failed"
+    );
+    // Written by apalis's Prometheus layer around every job-queue task this node runs.
+    describe_counter!(
+        "tasks_total",
+        "Job-queue tasks run by this node's workers, by worker, queue type and status (Ok, Err)"
+    );
+    describe_histogram!(
+        "task_duration_seconds",
+        Unit::Seconds,
+        "Run time of job-queue tasks, by worker, queue type and status (Ok, Err)"
     );
     describe_counter!(
         "resilience_alerts_total",

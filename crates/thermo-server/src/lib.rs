@@ -1,6 +1,6 @@
 //! The Thermo Resilience service (`thermo serve`): HTTP API under `/api/v1`, OpenAPI 3.1
 //! document and Swagger UI, Prometheus `/metrics`, periodic health checks shared across
-//! nodes, and alert webhooks.
+//! nodes through an apalis job queue, and alert webhooks.
 //!
 //! # Brief overview
 //! - [`ServerConfig`] (`thermo.toml` + `THERMO_*`), [`AppState`] (store, config, metrics).
@@ -45,6 +45,9 @@ pub enum ServerError {
     /// The database could not be opened or migrated.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The periodic-job queue could not be opened.
+    #[error(transparent)]
+    Jobs(#[from] jobs::JobsError),
     /// The listener failed.
     #[error("listen on {address}: {source}")]
     Listen {
@@ -121,7 +124,7 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves until `shutdown` completes, then lets in-flight requests, the running job and the
-/// running webhook attempt finish, and closes the database.
+/// running webhook attempt finish, and closes the job queue and the database.
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
@@ -129,9 +132,13 @@ pub async fn serve(
 ) -> Result<(), ServerError> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut background = Vec::new();
-    if state.config.jobs.enabled {
-        background.extend(jobs::spawn_jobs(&state, &stop_rx));
-    }
+    let queue = if state.config.jobs.enabled {
+        let queue = jobs::JobQueue::open(state.store.database(), &state.config.jobs).await?;
+        background.extend(jobs::spawn_jobs(&state, &queue, &stop_rx));
+        Some(queue)
+    } else {
+        None
+    };
     background.push(webhooks::spawn_delivery(&state, &stop_rx));
     let address = listener
         .local_addr()
@@ -145,6 +152,9 @@ pub async fn serve(
     let _ = stop_tx.send(true);
     for handle in background {
         let _ = handle.await;
+    }
+    if let Some(queue) = queue {
+        queue.close().await;
     }
     state.store.close().await;
     tracing::info!("stopped");

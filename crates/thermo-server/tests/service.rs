@@ -11,6 +11,7 @@ use axum::http::{Request, StatusCode};
 use chrono::Utc;
 use serde_json::{Value, json};
 use thermo_server::config::{Access, TokenConfig};
+use thermo_server::jobs::{self, CheckTask, Job, JobQueue, RunOutcome};
 use thermo_server::{AppState, ServerConfig, app};
 use thermo_store::{Store, StoreOptions};
 use tower::ServiceExt;
@@ -862,47 +863,141 @@ async fn openapi_document_is_pinned_and_every_route_is_described() {
     ctx.finish().await;
 }
 
-/// Two nodes (separate pools) run the same tick at once: each program runs exactly once.
+/// Waits until every program in `programs` has `runs` finished runs of `job`.
+async fn wait_for_runs(store: &Store, job: Job, programs: &[&str], runs: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let mut done = 0;
+        for name in programs {
+            let program = store.program(name).await.unwrap().unwrap();
+            let finished = store
+                .job_runs(job.name(), program.id)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|r| r.finished_at.is_some())
+                .count();
+            if finished >= runs {
+                done += 1;
+            }
+        }
+        if done == programs.len() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the workers did not run {job:?} within 60 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Three nodes (separate pools, each with its own queue pool) enqueue the same tick at once
+/// and run their apalis workers: one task per program is queued and each program runs once.
 async fn one_run_per_tick(nodes: Vec<AppState>) {
+    const PROGRAMS: [&str; 3] = ["alpha", "beta", "gamma"];
     for state in &nodes[..1] {
-        for program in ["alpha", "beta", "gamma"] {
+        for program in PROGRAMS {
             let uri = format!("/api/v1/programs/{program}/schedule");
             let (status, _) = call(state, "PUT", &uri, Some(ADMIN), Some(bundle()), &[]).await;
             assert_eq!(status, StatusCode::CREATED);
         }
     }
-    let tick = thermo_server::jobs::next_tick(Utc::now(), chrono::Duration::minutes(15));
+    let mut queues = Vec::new();
+    for state in &nodes {
+        queues.push(
+            JobQueue::open(state.store.database(), &state.config.jobs)
+                .await
+                .unwrap(),
+        );
+    }
+    let tick = jobs::next_tick(Utc::now(), chrono::Duration::minutes(15));
     let mut handles = Vec::new();
-    for state in nodes.clone() {
+    for (state, queue) in nodes.iter().cloned().zip(queues.iter().cloned()) {
         handles.push(tokio::spawn(async move {
-            thermo_server::jobs::run_tick(&state, thermo_server::jobs::Job::HealthCheck, tick).await
+            jobs::enqueue_tick(&state, &queue, Job::HealthCheck, tick).await
         }));
     }
-    let mut ran: Vec<String> = Vec::new();
     for handle in handles {
-        ran.extend(handle.await.unwrap());
+        assert_eq!(
+            handle.await.unwrap().len(),
+            3,
+            "every node enqueues the tick"
+        );
     }
-    ran.sort();
+    let mut pending = queues[0].pending(Job::HealthCheck).await.unwrap();
+    pending.sort_by(|a, b| a.program.cmp(&b.program));
+    let names: Vec<&str> = pending.iter().map(|t| t.program.as_str()).collect();
     assert_eq!(
-        ran,
-        ["alpha", "beta", "gamma"],
-        "each program once across nodes"
+        names, PROGRAMS,
+        "one task per program, whatever the node count"
     );
+    assert!(pending.iter().all(|t| t.tick == tick));
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers: Vec<_> = nodes
+        .iter()
+        .zip(&queues)
+        .map(|(state, queue)| jobs::spawn_workers(state, queue, &stopped))
+        .collect();
     let store = &nodes[0].store;
-    let alpha = store.program("alpha").await.unwrap().unwrap();
-    let runs = store.job_runs("health_check", alpha.id).await.unwrap();
-    assert_eq!(runs.len(), 1);
-    assert_eq!(runs[0].status, "succeeded");
-    let health = store.latest_health(alpha.id).await.unwrap().unwrap();
-    assert_eq!(health.triggered_by, "job:health_check");
+    wait_for_runs(store, Job::HealthCheck, &PROGRAMS, 1).await;
+    for name in PROGRAMS {
+        let program = store.program(name).await.unwrap().unwrap();
+        let runs = store.job_runs("health_check", program.id).await.unwrap();
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].status, "succeeded");
+        assert_eq!(runs[0].tick, tick);
+        let health = store.latest_health(program.id).await.unwrap().unwrap();
+        assert_eq!(health.triggered_by, "job:health_check");
+    }
+    // A duplicate delivery of a task finds the claim and does nothing.
+    assert_eq!(
+        jobs::execute(&nodes[1], &pending[0]).await.unwrap(),
+        RunOutcome::AlreadyClaimed
+    );
     // A later tick runs again.
-    let again = thermo_server::jobs::run_tick(
-        &nodes[1],
-        thermo_server::jobs::Job::HealthCheck,
-        tick + chrono::Duration::minutes(15),
-    )
-    .await;
+    let later = tick + chrono::Duration::minutes(15);
+    let again = jobs::enqueue_tick(&nodes[1], &queues[1], Job::HealthCheck, later).await;
     assert_eq!(again.len(), 3);
+    wait_for_runs(store, Job::HealthCheck, &PROGRAMS, 2).await;
+    let alpha = store.program("alpha").await.unwrap().unwrap();
+    let rows = store
+        .thermodynamics_since(alpha.id, Utc::now() - chrono::Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.row.computed_by == "job:health_check")
+            .count(),
+        2,
+        "one stored check per tick"
+    );
+    stop.send(true).unwrap();
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    let exposition = nodes[0].metrics.render();
+    assert!(
+        exposition.contains("tasks_total{"),
+        "apalis task series are exported"
+    );
+    promtool_check(&exposition);
+    assert_eq!(
+        queues[0].clear().await.unwrap(),
+        6,
+        "two finished ticks of three programs"
+    );
+    for queue in queues {
+        queue.close().await;
+    }
+}
+
+fn jobs_config(node: &str) -> ServerConfig {
+    let mut config = config();
+    config.node_name = Some(node.into());
+    config.jobs.poll_seconds = 1;
+    config
 }
 
 #[tokio::test]
@@ -911,11 +1006,16 @@ async fn sqlite_nodes_run_each_tick_once() {
     let url = format!("sqlite://{}", dir.path().join("shared.db").display());
     let mut nodes = Vec::new();
     for node in ["a", "b", "c"] {
-        let mut config = config();
-        config.node_name = Some(node.into());
-        nodes.push(AppState::new(Store::connect(&url).await.unwrap(), config));
+        nodes.push(AppState::new(
+            Store::connect(&url).await.unwrap(),
+            jobs_config(node),
+        ));
     }
     one_run_per_tick(nodes).await;
+    assert!(
+        dir.path().join(jobs::SQLITE_QUEUE_FILE).exists(),
+        "the queue lives in jobs.sqlite beside the database"
+    );
 }
 
 #[tokio::test]
@@ -926,12 +1026,111 @@ async fn postgres_nodes_run_each_tick_once() {
         let Some(store) = pg_store(&pg_url(), &schema).await else {
             return;
         };
-        let mut config = config();
-        config.node_name = Some(node.into());
-        nodes.push(AppState::new(store, config));
+        nodes.push(AppState::new(store, jobs_config(node)));
     }
     one_run_per_tick(nodes.clone()).await;
     nodes[0].store.drop_postgres_schema(&schema).await.unwrap();
+}
+
+/// Two nodes push the same (job, program, tick): the queue holds one task; another tick
+/// or program is a new task.
+async fn one_task_per_pushed_tick(first: &AppState, second: &AppState) {
+    let a = JobQueue::open(first.store.database(), &first.config.jobs)
+        .await
+        .unwrap();
+    let b = JobQueue::open(second.store.database(), &second.config.jobs)
+        .await
+        .unwrap();
+    assert_eq!(
+        a.queue_name(Job::EntropyAnalysis),
+        b.queue_name(Job::EntropyAnalysis)
+    );
+    let task = CheckTask {
+        job: Job::EntropyAnalysis,
+        program_id: 7,
+        program: "icu".into(),
+        tick: jobs::next_tick(Utc::now(), chrono::Duration::hours(1)),
+    };
+    a.push(&task).await.unwrap();
+    b.push(&task).await.unwrap();
+    a.push(&task).await.unwrap();
+    assert_eq!(
+        b.pending(Job::EntropyAnalysis).await.unwrap(),
+        std::slice::from_ref(&task)
+    );
+    assert!(a.pending(Job::HealthCheck).await.unwrap().is_empty());
+    let later = CheckTask {
+        tick: task.tick + chrono::Duration::hours(1),
+        ..task.clone()
+    };
+    let other = CheckTask {
+        program_id: 8,
+        program: "ward".into(),
+        ..task.clone()
+    };
+    b.push(&later).await.unwrap();
+    a.push(&other).await.unwrap();
+    assert_eq!(a.pending(Job::EntropyAnalysis).await.unwrap().len(), 3);
+    assert_eq!(a.clear().await.unwrap(), 3);
+    assert!(b.pending(Job::EntropyAnalysis).await.unwrap().is_empty());
+    a.close().await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_nodes_pushing_one_tick_queue_one_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("shared.db").display());
+    let first = AppState::new(Store::connect(&url).await.unwrap(), jobs_config("a"));
+    let second = AppState::new(Store::connect(&url).await.unwrap(), jobs_config("b"));
+    one_task_per_pushed_tick(&first, &second).await;
+}
+
+#[tokio::test]
+async fn postgres_nodes_pushing_one_tick_queue_one_task() {
+    let schema = fresh_schema();
+    let Some(first) = pg_store(&pg_url(), &schema).await else {
+        return;
+    };
+    let Some(second) = pg_store(&pg_url(), &schema).await else {
+        return;
+    };
+    let first = AppState::new(first, jobs_config("a"));
+    let second = AppState::new(second, jobs_config("b"));
+    one_task_per_pushed_tick(&first, &second).await;
+    first.store.drop_postgres_schema(&schema).await.unwrap();
+}
+
+#[tokio::test]
+async fn stores_sharing_a_queue_database_use_separate_queues() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = |name: &str| {
+        let url = format!("sqlite://{}", dir.path().join(name).display());
+        async move { AppState::new(Store::connect(&url).await.unwrap(), jobs_config("a")) }
+    };
+    let (first, second) = (open("one.db").await, open("two.db").await);
+    let a = JobQueue::open(first.store.database(), &first.config.jobs)
+        .await
+        .unwrap();
+    let b = JobQueue::open(second.store.database(), &second.config.jobs)
+        .await
+        .unwrap();
+    assert_ne!(
+        a.queue_name(Job::HealthCheck),
+        b.queue_name(Job::HealthCheck)
+    );
+    let task = CheckTask {
+        job: Job::HealthCheck,
+        program_id: 1,
+        program: "icu".into(),
+        tick: jobs::next_tick(Utc::now(), chrono::Duration::minutes(15)),
+    };
+    a.push(&task).await.unwrap();
+    b.push(&task).await.unwrap();
+    assert_eq!(a.pending(Job::HealthCheck).await.unwrap().len(), 1);
+    assert_eq!(b.pending(Job::HealthCheck).await.unwrap().len(), 1);
+    a.close().await;
+    b.close().await;
 }
 
 #[tokio::test]
@@ -1253,7 +1452,7 @@ fn promtool_check(exposition: &str) {
         .collect();
     assert!(
         problems.is_empty() && (output.status.success() || text.lines().any(|l| !l.is_empty())),
-        "promtool check metrics failed:\n{text}"
+        "promtool check metrics failed:\n{text}\n{problems:?}"
     );
 }
 
@@ -1310,4 +1509,130 @@ async fn a_request_in_flight_at_shutdown_completes_and_is_stored() {
     let program = store.program("icu").await.unwrap().expect("stored");
     assert!(store.latest_schedule(program.id).await.unwrap().is_some());
     store.close().await;
+}
+
+#[tokio::test]
+async fn a_job_in_progress_at_shutdown_finishes_and_is_recorded() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("thermo.db").display());
+    let state = AppState::new(Store::connect(&url).await.unwrap(), jobs_config("a"));
+    let (status, _) = call(
+        &state,
+        "PUT",
+        "/api/v1/programs/icu/schedule",
+        Some(ADMIN),
+        Some(bundle()),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let queue = JobQueue::open(state.store.database(), &state.config.jobs)
+        .await
+        .unwrap();
+    let tick = jobs::next_tick(Utc::now(), chrono::Duration::minutes(15));
+
+    // Hold the database's write lock so the job, once started, waits inside its run.
+    let mut blocker = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+    assert_eq!(
+        jobs::enqueue_tick(&state, &queue, Job::HealthCheck, tick).await,
+        ["icu"]
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers = jobs::spawn_workers(&state, &queue, &stopped);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !queue.pending(Job::HealthCheck).await.unwrap().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker took the task"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        !workers.is_finished(),
+        "shutdown waits for the job in progress"
+    );
+    sqlx::query("COMMIT").execute(&mut blocker).await.unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(30), workers)
+        .await
+        .expect("the workers stop once the job is done")
+        .unwrap();
+
+    let program = state.store.program("icu").await.unwrap().unwrap();
+    let runs = state
+        .store
+        .job_runs("health_check", program.id)
+        .await
+        .unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].status, "succeeded", "{runs:?}");
+    assert!(runs[0].finished_at.is_some());
+    queue.close().await;
+    state.store.close().await;
+}
+
+#[tokio::test]
+async fn job_workers_recover_after_a_postgres_outage() {
+    let url = pg_url();
+    let Some(host_port) = url
+        .split('@')
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .map(str::to_owned)
+    else {
+        panic!("TEST_DATABASE_URL must look like postgres://user@host:port/db");
+    };
+    let schema = fresh_schema();
+    if pg_store(&url, &schema).await.is_none() {
+        return;
+    }
+    let relay = Relay::start(host_port.clone()).await;
+    let relayed = url.replacen(&host_port, &relay.address.to_string(), 1);
+    let state = AppState::new(pg_store(&relayed, &schema).await.unwrap(), jobs_config("a"));
+    let (status, _) = call(
+        &state,
+        "PUT",
+        "/api/v1/programs/icu/schedule",
+        Some(ADMIN),
+        Some(bundle()),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    // The queue's pool is derived from the store's, so it goes through the relay too.
+    let queue = JobQueue::open(state.store.database(), &state.config.jobs)
+        .await
+        .unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers = jobs::spawn_workers(&state, &queue, &stopped);
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+
+    relay.cut();
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    assert!(!workers.is_finished(), "the workers outlive the outage");
+    relay.restore();
+
+    let tick = jobs::next_tick(Utc::now(), chrono::Duration::minutes(15));
+    let mut queued = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while queued.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the store came back");
+        queued = jobs::enqueue_tick(&state, &queue, Job::HealthCheck, tick).await;
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    wait_for_runs(&state.store, Job::HealthCheck, &["icu"], 1).await;
+    stop.send(true).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(30), workers)
+        .await
+        .expect("the workers stop")
+        .unwrap();
+    queue.clear().await.unwrap();
+    queue.close().await;
+    state.store.drop_postgres_schema(&schema).await.unwrap();
 }

@@ -18,6 +18,7 @@
 
 mod records;
 
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -243,6 +244,20 @@ impl Default for StoreOptions {
 #[derive(Debug, Clone)]
 pub struct Store {
     backend: Backend,
+    /// The SQLite database file; `None` for an in-memory database or PostgreSQL.
+    sqlite_file: Option<PathBuf>,
+}
+
+/// Where a store keeps its data, for components that keep their own tables beside it (the
+/// periodic-job queue).
+#[derive(Debug, Clone)]
+pub enum Database {
+    /// A SQLite database file.
+    SqliteFile(PathBuf),
+    /// A private in-memory SQLite database.
+    SqliteInMemory,
+    /// PostgreSQL, with the store's pool (its `search_path` selects the store's schema).
+    Postgres(PgPool),
 }
 
 /// Hex SHA-256 of `bytes`.
@@ -306,6 +321,7 @@ impl Store {
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
+            let sqlite_file = (!in_memory).then(|| connect.get_filename().to_path_buf());
             let pool = SqlitePoolOptions::new()
                 .max_connections(if in_memory {
                     1
@@ -318,6 +334,7 @@ impl Store {
             migrator(Dialect::Sqlite).run(&pool).await?;
             return Ok(Self {
                 backend: Backend::Sqlite(pool),
+                sqlite_file,
             });
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -345,6 +362,7 @@ impl Store {
             migrator(Dialect::Postgres).run(&pool).await?;
             return Ok(Self {
                 backend: Backend::Postgres(pool),
+                sqlite_file: None,
             });
         }
         Err(StoreError::UnsupportedUrl(url.to_owned()))
@@ -368,6 +386,15 @@ impl Store {
         match self.backend {
             Backend::Sqlite(_) => Dialect::Sqlite,
             Backend::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Where this store keeps its data.
+    pub fn database(&self) -> Database {
+        match (&self.backend, &self.sqlite_file) {
+            (Backend::Sqlite(_), Some(path)) => Database::SqliteFile(path.clone()),
+            (Backend::Sqlite(_), None) => Database::SqliteInMemory,
+            (Backend::Postgres(pool), _) => Database::Postgres(pool.clone()),
         }
     }
 

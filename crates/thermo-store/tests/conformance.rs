@@ -115,7 +115,31 @@ conformance_suite!(
     a_tick_is_claimed_by_exactly_one_of_many_callers,
     acknowledged_writes_survive_a_restart,
     defense_memory_is_kept_per_program_and_replaced,
+    the_database_location_names_the_backend,
 );
+
+/// The job queue keeps its tables beside the store's: it needs the SQLite file or the
+/// PostgreSQL pool (whose schema the store uses).
+async fn the_database_location_names_the_backend(ctx: &Ctx) -> Store {
+    match ctx.store.database() {
+        Database::SqliteFile(path) => {
+            assert!(ctx.url.ends_with(&path.display().to_string()), "{path:?}");
+            assert!(path.exists());
+        }
+        Database::Postgres(pool) => {
+            let (schema,): (String,) = sqlx::query_as("SELECT current_schema()::text")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            assert_eq!(Some(schema), ctx.options.postgres_schema);
+        }
+        Database::SqliteInMemory => panic!("the suite uses files"),
+    }
+    let memory = Store::connect("sqlite::memory:").await.unwrap();
+    assert!(matches!(memory.database(), Database::SqliteInMemory));
+    memory.close().await;
+    ctx.store.clone()
+}
 
 async fn programs_are_created_once_and_listed(ctx: &Ctx) -> Store {
     let store = ctx.store.clone();
