@@ -204,6 +204,22 @@ impl ContingencyReport {
             .map(|p| p.person.as_str())
             .collect()
     }
+
+    /// Sets every N-1 entry's `energy_barrier` from `energy_barrier(&[p])` (non-finite values
+    /// become `null`), exactly as [`analyze_contingency_on`] does with the same function; for
+    /// callers that compute the barriers concurrently with the rest of the analysis.
+    pub fn fill_energy_barriers(
+        &mut self,
+        schedule: &Schedule,
+        energy_barrier: &dyn Fn(&[PersonIdx]) -> Option<f64>,
+    ) {
+        for entry in &mut self.n1 {
+            entry.energy_barrier = schedule
+                .person_index(&entry.person)
+                .and_then(|p| energy_barrier(&[p]))
+                .filter(|b| b.is_finite());
+        }
+    }
 }
 
 /// Coverage slots of a schedule with their members, in dense form.
