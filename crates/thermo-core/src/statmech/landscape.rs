@@ -259,21 +259,13 @@ fn fill_vacancies_recorded(
     mut journal: Option<&mut Vec<Move>>,
 ) -> usize {
     let mut filled = 0;
-    let mut candidates: Vec<u32> = Vec::new();
     for a in state.vacant_assignments() {
-        candidates.clear();
-        candidates.extend(state.candidates(a));
+        // ΔF of each filler, computed without applying the move (bit-identical to applying
+        // it and measuring, see `MoveState::energy_if_filled`).
+        let before = state.energy(temperature);
         let mut best: Option<(f64, u32)> = None;
-        for &p in &candidates {
-            let (delta, undo) = state.try_move(
-                Move::Reassign {
-                    a,
-                    from: super::state::VACANT,
-                    to: p,
-                },
-                temperature,
-            );
-            state.reject(undo);
+        for p in state.candidates(a) {
+            let delta = state.energy_if_filled(a, p, temperature) - before;
             if best.is_none_or(|(d, _)| delta < d) {
                 best = Some((delta, p));
             }

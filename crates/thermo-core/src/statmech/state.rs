@@ -732,6 +732,48 @@ impl MoveState {
         (self.energy(entropy_temperature), Undo { mv, sums: before })
     }
 
+    /// E = U − t·S if vacancy `a` were filled by person `p`, without changing the state:
+    /// the running sums are updated on a copy by exactly the operations (same order, same
+    /// rounding) that `Move::Reassign { a, from: VACANT, to: p }` would perform, so the
+    /// value is bit-identical to the energy after that move. For choosing the best filler
+    /// among many candidates without applying and undoing each.
+    #[inline]
+    pub fn energy_if_filled(&self, a: u32, p: u32, entropy_temperature: f64) -> f64 {
+        let a = a as usize;
+        debug_assert_eq!(self.person[a], VACANT);
+        let mut s = self.sums;
+        let pu = p as usize;
+        let c = self.col[a] as usize;
+        // take(a) of a vacancy.
+        s.vacancies -= 1;
+        // add(a, p).
+        if self.work_col[c] {
+            let l = i64::from(self.load[pu]);
+            s.load_sum += 1;
+            s.load_sq += 2 * l + 1;
+        }
+        let old = self.cell[pu * self.cols + c];
+        let new = old + 1;
+        s.clnc += self.xlnx[new as usize] - self.xlnx[old as usize];
+        if c + 1 < self.cols {
+            let n_new = self.col_n[c] + 1;
+            let sq_new =
+                self.col_sq[c] + u64::from(new) * u64::from(new) - u64::from(old) * u64::from(old);
+            let term = sq_new as f64 / f64::from(n_new);
+            s.hub_acc += term - self.col_term[c];
+            s.rotated += 1;
+        }
+        s.assigned += 1;
+        let slot = self.slot[a];
+        if slot != NO_SLOT
+            && self.covers[a]
+            && self.coverage[slot as usize] < self.slot_min[slot as usize]
+        {
+            s.shortfall -= 1;
+        }
+        self.energy_from(&s, entropy_temperature)
+    }
+
     /// Applies `mv` without evaluating E (a perturbation whose energy is read at the end).
     /// Call [`MoveState::reject`] with the returned token to undo it exactly.
     #[inline]
