@@ -218,7 +218,13 @@ fn the_report_does_not_depend_on_the_thread_count() {
             .install(|| serde_json::to_string(&analyze(&s, start(), &config)).unwrap())
     };
     let report = analyze(&s, start(), &config);
-    assert!(report.contingency.n1.iter().all(|p| p.energy_barrier.is_some()));
+    assert!(
+        report
+            .contingency
+            .n1
+            .iter()
+            .all(|p| p.energy_barrier.is_some())
+    );
     assert!(report.landscape.is_some() && report.free_energy.is_some());
     let one = run(1);
     assert_eq!(one, run(2));

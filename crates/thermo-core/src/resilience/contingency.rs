@@ -851,9 +851,8 @@ impl PersonSlotGraph {
                         // σ(w) = Σ σ over w's neighbours one level up. The graph is
                         // bipartite, so w's other neighbours are one level down, where σ is
                         // still 0: no level test needed.
-                        for k in hi..order.len() {
-                            let w = order[k] as usize;
-                            sigma[w] = gather_sum(self.neighbours(w), &sigma);
+                        for &w in &order[hi..] {
+                            sigma[w as usize] = gather_sum(self.neighbours(w as usize), &sigma);
                         }
                         depth += 1;
                     }
