@@ -370,7 +370,34 @@ pub fn assess(
         });
     }
 
-    let entropy_trend = entropy_trend(schedule, at, config);
+    // The entropy trend and the zones read only the schedule and the layers' outputs:
+    // computed concurrently, their alerts added below in the usual order.
+    let (entropy_trend, zones) = rayon::join(
+        || entropy_trend(schedule, at, config),
+        || {
+            // The zones' shortfall window equals the contingency window when both settings
+            // agree (and are not 0, which means different things for the two): share its
+            // slots.
+            let shared_slots = (config.zones.window_days == config.contingency.window_days
+                && config.zones.window_days > 0)
+                .then_some(layers.slots);
+            let boundary_layers = zone_boundary_layers(
+                schedule,
+                &config.zones,
+                layers.transport,
+                config.transport.saturation_threshold,
+            );
+            analyze_zones_on(
+                schedule,
+                at,
+                &config.zones,
+                config.contingency.slots,
+                shared_slots,
+                &|zone| boundary_layers.get(zone).copied(),
+            )
+            .ok()
+        },
+    );
     if entropy_trend.critical_slowing {
         alerts.push(HealthAlert {
             code: "ENTROPY_CRITICAL_SLOWING".to_owned(),
@@ -415,26 +442,6 @@ pub fn assess(
         });
     }
 
-    // The zones' shortfall window equals the contingency window when both settings agree
-    // (and are not 0, which means different things for the two): share its slots.
-    let shared_slots = (config.zones.window_days == config.contingency.window_days
-        && config.zones.window_days > 0)
-        .then_some(layers.slots);
-    let boundary_layers = zone_boundary_layers(
-        schedule,
-        &config.zones,
-        layers.transport,
-        config.transport.saturation_threshold,
-    );
-    let zones = analyze_zones_on(
-        schedule,
-        at,
-        &config.zones,
-        config.contingency.slots,
-        shared_slots,
-        &|zone| boundary_layers.get(zone).copied(),
-    )
-    .ok();
     if let Some(z) = &zones {
         for zone in &z.zones {
             let level = match zone.status {

@@ -15,6 +15,7 @@ use crate::resilience::contingency::{ContingencyConfig, ContingencyReport};
 use crate::resilience::defense::DefenseConfig;
 use crate::resilience::homeostasis::HomeostasisConfig;
 use crate::resilience::zones::ZonesConfig;
+use crate::statmech::state::{MoveState, Scope};
 use crate::summary::ProgramSummary;
 use crate::transport::{TransportConfig, TransportReport, check_transport};
 
@@ -127,80 +128,175 @@ pub fn energy_barriers(
     window: Option<(NaiveDate, NaiveDate)>,
     config: &AnalysisConfig,
 ) -> Vec<Option<f64>> {
+    if config.contingency.barrier_descent_steps == 0 {
+        return vec![None; schedule.people.len()];
+    }
+    match MoveState::new(
+        schedule,
+        barrier_scope(window),
+        &[],
+        &config.free_energy.model,
+    ) {
+        Ok(now) => energy_barriers_from(&now, schedule.people.len(), config),
+        Err(_) => vec![None; schedule.people.len()],
+    }
+}
+
+/// The move-state scope of the contingency window.
+fn barrier_scope(window: Option<(NaiveDate, NaiveDate)>) -> Scope {
+    Scope {
+        from: window.map(|w| w.0),
+        to: window.map(|w| w.1),
+    }
+}
+
+/// [`energy_barriers`] from `now`, the move state of the contingency window with nobody
+/// removed. Each rayon job works on its own copy of `now`: take the person out in place,
+/// repair, undo the repair and put the person back, so every loss starts from a state
+/// bit-identical to `now`; each barrier depends only on `now`, the person and the seed, and
+/// the result does not depend on the number of threads.
+fn energy_barriers_from(
+    now: &MoveState,
+    people: usize,
+    config: &AnalysisConfig,
+) -> Vec<Option<f64>> {
     use rayon::prelude::*;
     let c = &config.contingency;
     if c.barrier_descent_steps == 0 {
-        return vec![None; schedule.people.len()];
+        return vec![None; people];
     }
-    let none = || vec![None; schedule.people.len()];
     let temperature = config.free_energy.temperature;
-    let scope = crate::statmech::state::Scope {
-        from: window.map(|w| w.0),
-        to: window.map(|w| w.1),
-    };
-    // One scan of the schedule for every loss, and F(now) once.
-    let Ok(template) =
-        crate::statmech::state::StateTemplate::new(schedule, scope, &config.free_energy.model)
-    else {
-        return none();
-    };
-    let Ok(now) = template.state(&[]) else {
-        return none();
-    };
     let f_now = now.energy(temperature);
-    (0..schedule.people.len())
+    (0..people)
         .into_par_iter()
-        .map(|p| {
-            crate::statmech::landscape::repaired_free_energy(
-                &template,
-                &[crate::model::PersonIdx(p as u32)],
-                temperature,
-                c.barrier_descent_steps,
-                c.barrier_seed,
-            )
-            .ok()
-            .map(|repaired| repaired - f_now)
-        })
+        .map_init(
+            || (now.clone(), Vec::new()),
+            |(state, journal), p| {
+                crate::statmech::landscape::repaired_free_energy(
+                    state,
+                    &[crate::model::PersonIdx(p as u32)],
+                    temperature,
+                    c.barrier_descent_steps,
+                    c.barrier_seed,
+                    journal,
+                )
+                .ok()
+                .map(|repaired| repaired - f_now)
+            },
+        )
         .collect()
 }
 
+/// The statistical-mechanics sections that explore the move state, and the barriers.
+struct StateSections {
+    free_energy: Option<crate::statmech::free_energy::FreeEnergyReport>,
+    landscape: Option<crate::statmech::landscape::LandscapeReport>,
+    barriers: Vec<Option<f64>>,
+}
+
+/// The free-energy and landscape sections and every person's energy barrier. The move state
+/// is built once and shared when the free-energy window equals the contingency window (the
+/// default: both 28 days); the landscape and the barriers run concurrently.
+fn state_sections(
+    schedule: &Schedule,
+    at: NaiveDate,
+    contingency_window: Option<(NaiveDate, NaiveDate)>,
+    config: &AnalysisConfig,
+) -> StateSections {
+    let fe = &config.free_energy;
+    let scope = Scope::window(at, fe.window_days);
+    let state = MoveState::new(schedule, scope, &[], &fe.model);
+    let free_energy = state
+        .as_ref()
+        .ok()
+        .and_then(|s| crate::statmech::free_energy::free_energy_report_on(s, fe.temperature).ok());
+    let landscape = || {
+        let mut s = state.as_ref().ok()?.clone();
+        crate::statmech::landscape::analyze_landscape(&mut s, fe.temperature, &config.landscape)
+            .ok()
+    };
+    let people = schedule.people.len();
+    let barriers = || match &state {
+        Ok(now) if barrier_scope(contingency_window) == scope => {
+            energy_barriers_from(now, people, config)
+        }
+        _ => energy_barriers(schedule, contingency_window, config),
+    };
+    let (landscape, barriers) = rayon::join(landscape, barriers);
+    StateSections {
+        free_energy,
+        landscape,
+        barriers,
+    }
+}
+
 /// Runs every layer on `schedule` at date `at`.
+///
+/// Independent sections run concurrently on rayon (the early-warning section, the
+/// contingency analysis, the move-state sections and barriers, the rest); each result goes
+/// to its own field, so the report is the same whatever the number of threads.
 pub fn analyze(schedule: &Schedule, at: NaiveDate, config: &AnalysisConfig) -> AnalysisReport {
-    let window_end = (config.entropy.window_days > 0)
-        .then(|| at + Duration::days(i64::from(config.entropy.window_days)));
-    let window_start = (config.entropy.window_days > 0).then_some(at);
-    let entropy = schedule_entropy_between(schedule, window_start, window_end);
-    let utilization = schedule_utilization(
-        schedule,
-        at,
-        config.transport.horizon_days,
-        config.transport.capacity_per_day,
-        &config.utilization,
-    );
-    let transport = check_transport(schedule, at, &config.transport);
-    let phase_transition =
-        crate::ews::detector::phase_transition_section(schedule, at, &config.phase_transition);
     let contingency_window = (config.contingency.window_days > 0).then(|| {
         (
             at,
             at + Duration::days(i64::from(config.contingency.window_days)),
         )
     });
-    let barriers = energy_barriers(schedule, contingency_window, config);
-    let slots = crate::resilience::contingency::SlotIndex::build(
-        schedule,
-        config.contingency.slots,
-        contingency_window,
-    );
-    let contingency = crate::resilience::contingency::analyze_contingency_on(
-        schedule,
-        &slots,
-        &config.contingency,
-        &|people| match people {
-            [p] => barriers.get(p.index()).copied().flatten(),
-            _ => None,
+    let phase_transition =
+        || crate::ews::detector::phase_transition_section(schedule, at, &config.phase_transition);
+    let contingency = || {
+        let slots = crate::resilience::contingency::SlotIndex::build(
+            schedule,
+            config.contingency.slots,
+            contingency_window,
+        );
+        let report = crate::resilience::contingency::analyze_contingency_on(
+            schedule,
+            &slots,
+            &config.contingency,
+            &|_| None,
+        );
+        (slots, report)
+    };
+    let classic = || {
+        let window_end = (config.entropy.window_days > 0)
+            .then(|| at + Duration::days(i64::from(config.entropy.window_days)));
+        let window_start = (config.entropy.window_days > 0).then_some(at);
+        let entropy = schedule_entropy_between(schedule, window_start, window_end);
+        let utilization = schedule_utilization(
+            schedule,
+            at,
+            config.transport.horizon_days,
+            config.transport.capacity_per_day,
+            &config.utilization,
+        );
+        let transport = check_transport(schedule, at, &config.transport);
+        (entropy, utilization, transport)
+    };
+    let other_statmech = || {
+        (
+            crate::statmech::fluctuation::fluctuation_report(schedule, &config.fluctuation).ok(),
+            crate::statmech::dissipative::dissipative_report(schedule, at, &config.dissipative)
+                .ok(),
+            crate::statmech::maxwell::maxwell_report(schedule, &config.maxwell).ok(),
+            ProgramSummary::of(schedule),
+        )
+    };
+    let ((phase_transition, state), ((slots, mut contingency), (classic, other))) = rayon::join(
+        || {
+            rayon::join(phase_transition, || {
+                state_sections(schedule, at, contingency_window, config)
+            })
         },
+        || rayon::join(contingency, || rayon::join(classic, other_statmech)),
     );
+    let (entropy, utilization, transport) = classic;
+    let (fluctuation, dissipative, maxwell, program) = other;
+    let barriers = state.barriers;
+    contingency.fill_energy_barriers(schedule, &|people| match people {
+        [p] => barriers.get(p.index()).copied().flatten(),
+        _ => None,
+    });
     let health = crate::health::assess(
         schedule,
         at,
@@ -216,38 +312,18 @@ pub fn analyze(schedule: &Schedule, at: NaiveDate, config: &AnalysisConfig) -> A
     );
     AnalysisReport {
         at,
-        program: ProgramSummary::of(schedule),
+        program,
         entropy,
         utilization,
         transport,
         phase_transition,
         contingency,
         health,
-        free_energy: crate::statmech::free_energy::free_energy_report(
-            schedule,
-            at,
-            &config.free_energy,
-        )
-        .ok(),
-        landscape: crate::statmech::landscape::landscape_report(
-            schedule,
-            at,
-            &config.free_energy,
-            &config.landscape,
-        )
-        .ok(),
-        fluctuation: crate::statmech::fluctuation::fluctuation_report(
-            schedule,
-            &config.fluctuation,
-        )
-        .ok(),
-        dissipative: crate::statmech::dissipative::dissipative_report(
-            schedule,
-            at,
-            &config.dissipative,
-        )
-        .ok(),
-        maxwell: crate::statmech::maxwell::maxwell_report(schedule, &config.maxwell).ok(),
+        free_energy: state.free_energy,
+        landscape: state.landscape,
+        fluctuation,
+        dissipative,
+        maxwell,
     }
 }
 

@@ -203,3 +203,30 @@ fn the_defense_memory_holds_a_level_until_enough_calm_checks_pass() {
     assert_eq!(relapse.health.defense.level, raw_fragile);
     assert_eq!(memory.calm_checks, 0);
 }
+
+/// The sections run concurrently and the barriers on every worker: the report must not
+/// depend on the number of threads.
+#[test]
+fn the_report_does_not_depend_on_the_thread_count() {
+    let s = ward(3, 4);
+    let config = AnalysisConfig::default();
+    let run = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| serde_json::to_string(&analyze(&s, start(), &config)).unwrap())
+    };
+    let report = analyze(&s, start(), &config);
+    assert!(
+        report
+            .contingency
+            .n1
+            .iter()
+            .all(|p| p.energy_barrier.is_some())
+    );
+    assert!(report.landscape.is_some() && report.free_energy.is_some());
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(5));
+}

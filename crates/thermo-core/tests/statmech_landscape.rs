@@ -167,3 +167,110 @@ fn idle_people_count_in_the_imbalance() {
     assert!((f.terms.load_variance - 4.0).abs() < 1e-12);
     assert!((f.internal_energy - 0.4).abs() < 1e-12);
 }
+
+/// Taking persons out in place gives the state a rebuild without them gives: the same
+/// integers (terms, counts, movable order), F equal up to rounding of the float sums.
+#[test]
+fn removing_persons_in_place_matches_a_rebuild_and_restores_bit_for_bit() {
+    let s = common::generated(24, 28, 5);
+    let model = EnergyModel::default();
+    let now = MoveState::new(&s, Scope::all(), &[], &model).unwrap();
+    for removed in [
+        vec![PersonIdx(0)],
+        vec![PersonIdx(5), PersonIdx(17)],
+        vec![PersonIdx(3), PersonIdx(3)],
+        vec![],
+    ] {
+        let rebuilt = MoveState::new(&s, Scope::all(), &removed, &model).unwrap();
+        let mut state = now.clone();
+        let removal = state.remove_persons(&removed).unwrap();
+        let (a, b) = (state.terms(), rebuilt.terms());
+        assert_eq!(
+            (a.violations, a.coverage_shortfall, a.vacancies),
+            (b.violations, b.coverage_shortfall, b.vacancies)
+        );
+        assert!((a.load_variance - b.load_variance).abs() < 1e-12);
+        assert!((a.preference_deficit - b.preference_deficit).abs() < 1e-9);
+        assert!((a.hub_concentration - b.hub_concentration).abs() < 1e-9);
+        assert!((state.energy(1.0) - rebuilt.energy(1.0)).abs() < 1e-9);
+        assert_eq!(state.len(), rebuilt.len());
+        assert_eq!(state.movable_count(), rebuilt.movable_count());
+        let m = state.movable_count();
+        assert_eq!(state.persons()[..m], rebuilt.persons()[..m]);
+        assert_eq!(state.vacant_assignments(), rebuilt.vacant_assignments());
+        assert_eq!(
+            state.free_energy(1.0).assignments_counted,
+            rebuilt.free_energy(1.0).assignments_counted
+        );
+        for a in state.vacant_assignments() {
+            assert_eq!(
+                state.candidates(a).collect::<Vec<_>>(),
+                rebuilt.candidates(a).collect::<Vec<_>>()
+            );
+        }
+        state.restore(removal);
+        assert_eq!(state, now);
+    }
+    let mut state = now.clone();
+    assert!(state.remove_persons(&[PersonIdx(999)]).is_err());
+    assert_eq!(state, now);
+}
+
+/// The barrier path measures a loss on the F(now) state and undoes it: the state comes
+/// back bit for bit, and the repaired F is the one `loss_energy_barrier` reports.
+#[test]
+fn repaired_free_energy_undoes_the_loss_and_agrees_with_the_loss_barrier() {
+    let s = common::generated(20, 21, 9);
+    let model = EnergyModel::default();
+    let params = RepairParams {
+        descent_steps: 3000,
+        ..RepairParams::default()
+    };
+    let mut state = MoveState::new(&s, Scope::all(), &[], &model).unwrap();
+    let now = state.clone();
+    let mut journal = Vec::new();
+    for p in [0u32, 4, 11, 19] {
+        let removed = [PersonIdx(p)];
+        let repaired = thermo_core::statmech::landscape::repaired_free_energy(
+            &mut state,
+            &removed,
+            1.0,
+            params.descent_steps,
+            7,
+            &mut journal,
+        )
+        .unwrap();
+        assert_eq!(state, now, "state restored after losing {p}");
+        let barrier = loss_energy_barrier(&s, &removed, &model, &params, 7).unwrap();
+        assert_eq!(repaired.to_bits(), barrier.free_energy_repaired.to_bits());
+        assert!(barrier.repair_moves > 0);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// The energy of a fill computed without applying it is the energy after applying it,
+    /// bit for bit.
+    #[test]
+    fn energy_if_filled_is_the_energy_after_the_fill(seed in 0u64..1000, who in 0u32..12) {
+        let s = common::generated(12, 10, seed);
+        let mut state =
+            MoveState::new(&s, Scope::all(), &[PersonIdx(who)], &EnergyModel::default()).unwrap();
+        for a in state.vacant_assignments() {
+            let candidates: Vec<u32> = state.candidates(a).collect();
+            for p in candidates {
+                for t in [0.0, 1.0, 2.5] {
+                    let predicted = state.energy_if_filled(a, p, t);
+                    let (_, undo) = state.try_move(
+                        thermo_core::statmech::state::Move::Reassign { a, from: VACANT, to: p },
+                        t,
+                    );
+                    let actual = state.energy(t);
+                    state.reject(undo);
+                    prop_assert_eq!(predicted.to_bits(), actual.to_bits());
+                }
+            }
+        }
+    }
+}

@@ -32,7 +32,6 @@
 use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
-use petgraph::graph::{NodeIndex, UnGraph};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{BlockIdx, PersonIdx, RotationIdx, Schedule, Session};
@@ -203,6 +202,22 @@ impl ContingencyReport {
             .filter(|p| p.energy_barrier.is_some_and(|b| b < threshold))
             .map(|p| p.person.as_str())
             .collect()
+    }
+
+    /// Sets every N-1 entry's `energy_barrier` from `energy_barrier(&[p])` (non-finite values
+    /// become `null`), exactly as [`analyze_contingency_on`] does with the same function; for
+    /// callers that compute the barriers concurrently with the rest of the analysis.
+    pub fn fill_energy_barriers(
+        &mut self,
+        schedule: &Schedule,
+        energy_barrier: &dyn Fn(&[PersonIdx]) -> Option<f64>,
+    ) {
+        for entry in &mut self.n1 {
+            entry.energy_barrier = schedule
+                .person_index(&entry.person)
+                .and_then(|p| energy_barrier(&[p]))
+                .filter(|b| b.is_finite());
+        }
     }
 }
 
@@ -625,13 +640,16 @@ pub fn analyze_contingency_on(
 }
 
 /// Betweenness, degree and eigenvector centrality of every person on the person–slot graph.
+///
+/// One CSR adjacency serves the three measures; betweenness (rayon inside) and the
+/// eigenvector's power iteration run concurrently.
 fn person_slot_centrality(
     index: &SlotIndex,
     n_people: usize,
     config: &ContingencyConfig,
 ) -> Vec<Centrality> {
-    let max_iter = config.eigenvector_max_iter;
-    let n_nodes = n_people + index.len();
+    let graph = PersonSlotGraph::build(index, n_people);
+    let n_nodes = graph.len();
     if n_nodes < 3 {
         // Betweenness and the degree normalisation are undefined below three nodes.
         return vec![
@@ -643,16 +661,6 @@ fn person_slot_centrality(
             n_people
         ];
     }
-    let mut graph: UnGraph<(), ()> =
-        UnGraph::with_capacity(n_people + index.len(), index.members.len());
-    for _ in 0..n_people + index.len() {
-        graph.add_node(());
-    }
-    for s in 0..index.len() {
-        for &p in index.members_of(s) {
-            graph.add_edge(NodeIndex::new(p as usize), NodeIndex::new(n_people + s), ());
-        }
-    }
     let sources = if n_nodes > config.betweenness_exact_max_nodes {
         BetweennessSources::Sampled {
             count: config.betweenness_samples,
@@ -661,20 +669,15 @@ fn person_slot_centrality(
     } else {
         BetweennessSources::All
     };
-    let betweenness = bipartite_betweenness(index, n_people, sources);
-    let degree = rustworkx_core::centrality::degree_centrality(&graph, None);
-    let eigenvector = rustworkx_core::centrality::eigenvector_centrality(
-        &graph,
-        |_| Ok::<f64, std::convert::Infallible>(1.0),
-        Some(max_iter),
-        Some(1e-6),
-    )
-    .ok()
-    .flatten();
+    let (betweenness, eigenvector) = rayon::join(
+        || graph.betweenness(sources),
+        || graph.eigenvector_centrality(config.eigenvector_max_iter, 1e-6),
+    );
+    let norm = n_nodes as f64 - 1.0;
     (0..n_people)
         .map(|p| Centrality {
             betweenness: betweenness[p],
-            degree: degree[p],
+            degree: graph.neighbours(p).len() as f64 / norm,
             eigenvector: eigenvector.as_ref().map_or(0.0, |e| e[p]),
         })
         .collect()
@@ -696,148 +699,292 @@ pub(crate) enum BetweennessSources {
     },
 }
 
-/// Normalised betweenness (endpoints excluded, scale 1/((V−1)(V−2)), as networkx and
-/// rustworkx-core) of the first `n_people` nodes of the person–slot graph.
-///
-/// Brandes' algorithm (unweighted BFS) on a CSR adjacency of dense ids, without
-/// predecessor lists (predecessors are the neighbours one level closer), with one set of
-/// buffers per chunk of sources reset in O(reached) after each source. rustworkx-core's
-/// generic version allocates a predecessor list per node and source and took 22 s on the
-/// 1,000-person, 28-day bench program; this one gives the same values (checked against it
-/// in the tests). Chunks of sources run on rayon and their sums are added in chunk order,
-/// so the result does not depend on thread scheduling.
+/// The undirected person–slot graph in CSR form: node `p < n_people` is person `p`, node
+/// `n_people + s` is slot `s`; each neighbour list is sorted (slots in slot order for a
+/// person, members in person order for a slot).
+pub(crate) struct PersonSlotGraph {
+    n_people: usize,
+    offsets: Vec<u32>,
+    adj: Vec<u32>,
+}
+
+impl PersonSlotGraph {
+    /// The graph of `index`: an edge joins each slot to each of its members.
+    pub(crate) fn build(index: &SlotIndex, n_people: usize) -> Self {
+        let n = n_people + index.len();
+        let mut offsets = vec![0u32; n + 1];
+        for s in 0..index.len() {
+            for &p in index.members_of(s) {
+                offsets[p as usize + 1] += 1;
+                offsets[n_people + s + 1] += 1;
+            }
+        }
+        for i in 0..n {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut fill = offsets.clone();
+        let mut adj = vec![0u32; offsets[n] as usize];
+        for s in 0..index.len() {
+            let slot = (n_people + s) as u32;
+            for &p in index.members_of(s) {
+                adj[fill[p as usize] as usize] = slot;
+                fill[p as usize] += 1;
+                adj[fill[slot as usize] as usize] = p;
+                fill[slot as usize] += 1;
+            }
+        }
+        Self {
+            n_people,
+            offsets,
+            adj,
+        }
+    }
+
+    /// Number of nodes (people and slots).
+    pub(crate) fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// The neighbours of node `v`, sorted.
+    pub(crate) fn neighbours(&self, v: usize) -> &[u32] {
+        &self.adj[self.offsets[v] as usize..self.offsets[v + 1] as usize]
+    }
+
+    /// The representative (smallest id) of every node's twin class: nodes with the same
+    /// neighbour set. Twins are never adjacent in a bipartite graph, and swapping two of
+    /// them is an automorphism, so every twin has the same Brandes dependencies on every
+    /// other node, and a twin lies on no shortest path from another (its neighbours are the
+    /// source's own), so its dependency on that source's twins is 0.
+    fn twin_representatives(&self) -> Vec<u32> {
+        let n = self.len();
+        let mut by_neighbours: Vec<u32> = (0..n as u32).collect();
+        // Stable: equal neighbour sets keep id order, so each group starts with its smallest id.
+        by_neighbours
+            .sort_by(|&a, &b| self.neighbours(a as usize).cmp(self.neighbours(b as usize)));
+        let mut rep = vec![0u32; n];
+        let mut first = 0;
+        for k in 0..n {
+            let v = by_neighbours[k];
+            if k > 0
+                && self.neighbours(v as usize) != self.neighbours(by_neighbours[k - 1] as usize)
+            {
+                first = k;
+            }
+            rep[v as usize] = by_neighbours[first];
+        }
+        rep
+    }
+
+    /// Normalised betweenness (endpoints excluded, scale 1/((V−1)(V−2)), as networkx and
+    /// rustworkx-core) of the people.
+    ///
+    /// Brandes' algorithm (unweighted BFS), level by level and without predecessor lists:
+    /// in a bipartite graph no edge joins two nodes of the same BFS level, so a node's
+    /// shortest-path count is the plain sum of σ over its neighbours once the level above is
+    /// done (the level below is still 0), and its dependency the plain sum of the
+    /// coefficients (1 + δ)/σ over its neighbours once the level below is done. Every edge
+    /// is then a load into a running sum, with no per-edge test or store. One set of
+    /// buffers per chunk of sources, reset in O(reached) after each source. Twin sources (same neighbours) have identical
+    /// dependencies on everyone else ([`PersonSlotGraph::twin_representatives`]), so one BFS
+    /// per twin class, weighted by the class's share of the sources, gives the same sum.
+    /// Chunks of sources
+    /// run on rayon and their sums are added in chunk order, so the result does not depend
+    /// on thread scheduling.
+    pub(crate) fn betweenness(&self, which: BetweennessSources) -> Vec<f64> {
+        use rayon::prelude::*;
+        let n = self.len();
+        let n_people = self.n_people;
+        // (source, weight): the weight scales the source's dependencies to the full sum.
+        let (sources, weight): (Vec<u32>, f64) = match which {
+            BetweennessSources::Sampled { count, seed } if count < n => {
+                (sample_sources(n, count, seed), n as f64 / count as f64)
+            }
+            _ => ((0..n as u32).collect(), 1.0),
+        };
+        // Sources per twin class; isolated sources reach nobody and contribute nothing.
+        let rep = self.twin_representatives();
+        let mut multiplicity = vec![0u32; n];
+        for &v in &sources {
+            if !self.neighbours(v as usize).is_empty() {
+                multiplicity[rep[v as usize] as usize] += 1;
+            }
+        }
+        let classes: Vec<(u32, f64)> = (0..n as u32)
+            .filter(|&v| multiplicity[v as usize] > 0)
+            .map(|v| (v, f64::from(multiplicity[v as usize]) * weight))
+            .collect();
+        let partials: Vec<Vec<f64>> = classes
+            .par_chunks(32)
+            .map(|chunk| {
+                let mut bc = vec![0.0f64; n];
+                let mut dist = vec![u32::MAX; n];
+                let mut sigma = vec![0.0f64; n];
+                // (1 + δ(w)) / σ(w) once w's dependency is final, else 0.
+                let mut coeff = vec![0.0f64; n];
+                // BFS order; `levels[k]..levels[k + 1]` is the k-th level.
+                let mut order = Vec::<u32>::with_capacity(n);
+                let mut levels = Vec::<usize>::new();
+                for &(src, weight) in chunk {
+                    let src = src as usize;
+                    order.clear();
+                    levels.clear();
+                    order.push(src as u32);
+                    levels.extend([0, 1]);
+                    dist[src] = 0;
+                    sigma[src] = 1.0;
+                    let mut depth = 0;
+                    loop {
+                        let (lo, hi) = (levels[depth], levels[depth + 1]);
+                        let next = depth as u32 + 1;
+                        for k in lo..hi {
+                            for &w in self.neighbours(order[k] as usize) {
+                                if dist[w as usize] == u32::MAX {
+                                    dist[w as usize] = next;
+                                    order.push(w);
+                                }
+                            }
+                        }
+                        if order.len() == hi {
+                            break;
+                        }
+                        levels.push(order.len());
+                        // σ(w) = Σ σ over w's neighbours one level up. The graph is
+                        // bipartite, so w's other neighbours are one level down, where σ is
+                        // still 0: no level test needed.
+                        for &w in &order[hi..] {
+                            sigma[w as usize] = gather_sum(self.neighbours(w as usize), &sigma);
+                        }
+                        depth += 1;
+                    }
+                    // Deepest level first: δ(v) = σ(v) Σ (1 + δ(w)) / σ(w) over v's
+                    // neighbours one level down, the only ones whose coefficient is set.
+                    for &v in order.iter().rev() {
+                        let v = v as usize;
+                        let sum = gather_sum(self.neighbours(v), &coeff);
+                        let delta = sigma[v] * sum;
+                        coeff[v] = (1.0 + delta) / sigma[v];
+                        if v != src {
+                            bc[v] += weight * delta;
+                        }
+                    }
+                    for &w in &order {
+                        let w = w as usize;
+                        dist[w] = u32::MAX;
+                        sigma[w] = 0.0;
+                        coeff[w] = 0.0;
+                    }
+                }
+                bc.truncate(n_people);
+                bc
+            })
+            .collect();
+        let mut total = vec![0.0f64; n_people];
+        for part in partials {
+            for (t, p) in total.iter_mut().zip(part) {
+                *t += p;
+            }
+        }
+        let scale = if n > 2 {
+            1.0 / ((n as f64 - 1.0) * (n as f64 - 2.0))
+        } else {
+            0.0
+        };
+        total.iter_mut().for_each(|b| *b *= scale);
+        total
+    }
+
+    /// Eigenvector centrality of every node (unit Euclidean norm over all nodes), or `None`
+    /// when the power iteration has not converged after `max_iter` steps.
+    ///
+    /// A person–slot graph is bipartite, so its adjacency matrix A has eigenvalues ±λ for
+    /// every λ and plain power iteration on A oscillates between the two halves. The
+    /// iteration runs on A + I instead (as networkx and rustworkx-core do): same
+    /// eigenvectors, eigenvalues 1 + λ, so the largest, 1 + λ₁, is strictly dominant in
+    /// modulus and the iteration converges to the principal eigenvector (Perron vector of
+    /// a connected graph). Start: all ones; step: x ← (A + I)x / ‖(A + I)x‖₂; stop when
+    /// Σ|x − x_prev| < V·tol (the networkx criterion). Each step sums every node's
+    /// neighbours in CSR order, so the result is deterministic.
+    pub(crate) fn eigenvector_centrality(&self, max_iter: usize, tol: f64) -> Option<Vec<f64>> {
+        let n = self.len();
+        if n == 0 {
+            return None;
+        }
+        let mut x = vec![1.0f64; n];
+        let mut next = vec![0.0f64; n];
+        for _ in 0..max_iter {
+            for (v, out) in next.iter_mut().enumerate() {
+                let mut sum = x[v];
+                for &u in self.neighbours(v) {
+                    sum += x[u as usize];
+                }
+                *out = sum;
+            }
+            let norm = next.iter().map(|v| v * v).sum::<f64>().sqrt();
+            if norm == 0.0 {
+                return None;
+            }
+            let mut change = 0.0;
+            for (out, prev) in next.iter_mut().zip(&x) {
+                *out /= norm;
+                change += (*out - prev).abs();
+            }
+            std::mem::swap(&mut x, &mut next);
+            if change < n as f64 * tol {
+                return Some(x);
+            }
+        }
+        None
+    }
+}
+
+/// Σ `values[i]` over `indices`, in four interleaved partial sums (so consecutive additions
+/// do not wait on each other) added in a fixed order: deterministic.
+#[inline]
+fn gather_sum(indices: &[u32], values: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let mut quads = indices.chunks_exact(4);
+    for q in &mut quads {
+        acc[0] += values[q[0] as usize];
+        acc[1] += values[q[1] as usize];
+        acc[2] += values[q[2] as usize];
+        acc[3] += values[q[3] as usize];
+    }
+    for (a, &i) in acc.iter_mut().zip(quads.remainder()) {
+        *a += values[i as usize];
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3])
+}
+
+/// `count` of the nodes `0..n` drawn uniformly without replacement by a partial
+/// Fisher–Yates shuffle (ChaCha8 from `seed`).
+fn sample_sources(n: usize, count: usize, seed: u64) -> Vec<u32> {
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut all: Vec<u32> = (0..n as u32).collect();
+    for i in 0..count.min(n) {
+        let j = rand::RngExt::random_range(&mut rng, i..n);
+        all.swap(i, j);
+    }
+    all.truncate(count);
+    all
+}
+
+/// Normalised betweenness of the first `n_people` nodes of the person–slot graph of
+/// `index` (see [`PersonSlotGraph::betweenness`]).
+#[cfg(test)]
 pub(crate) fn bipartite_betweenness(
     index: &SlotIndex,
     n_people: usize,
     which: BetweennessSources,
 ) -> Vec<f64> {
-    use rand::SeedableRng;
-    use rayon::prelude::*;
-    let n = n_people + index.len();
-    let mut degree = vec![0u32; n + 1];
-    for s in 0..index.len() {
-        for &p in index.members_of(s) {
-            degree[p as usize + 1] += 1;
-            degree[n_people + s + 1] += 1;
-        }
-    }
-    for i in 0..n {
-        degree[i + 1] += degree[i];
-    }
-    let offsets = degree;
-    let mut fill = offsets.clone();
-    let mut adj = vec![0u32; offsets[n] as usize];
-    for s in 0..index.len() {
-        let slot = (n_people + s) as u32;
-        for &p in index.members_of(s) {
-            adj[fill[p as usize] as usize] = slot;
-            fill[p as usize] += 1;
-            adj[fill[slot as usize] as usize] = p;
-            fill[slot as usize] += 1;
-        }
-    }
-    let neighbours = |v: usize| &adj[offsets[v] as usize..offsets[v + 1] as usize];
-    // (source, weight): the weight scales the source's dependencies to the full sum.
-    let sources: Vec<(u32, f64)> = match which {
-        BetweennessSources::Sampled { count, seed } if count < n => {
-            // Partial Fisher–Yates: the first `count` entries are a uniform sample without
-            // replacement; sorted so the chunking (and the floating-point sum) is fixed.
-            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-            let mut all: Vec<u32> = (0..n as u32).collect();
-            for i in 0..count {
-                let j = rand::RngExt::random_range(&mut rng, i..n);
-                all.swap(i, j);
-            }
-            all.truncate(count);
-            all.sort_unstable();
-            let weight = n as f64 / count as f64;
-            all.into_iter().map(|v| (v, weight)).collect()
-        }
-        _ => (0..n as u32).map(|v| (v, 1.0)).collect(),
-    };
-    // Isolated sources reach nobody and contribute nothing.
-    let sources: Vec<(u32, f64)> = sources
-        .into_iter()
-        .filter(|&(v, _)| offsets[v as usize + 1] > offsets[v as usize])
-        .collect();
-    let partials: Vec<Vec<f64>> = sources
-        .par_chunks(64)
-        .map(|chunk| {
-            let mut bc = vec![0.0f64; n];
-            let mut dist = vec![u32::MAX; n];
-            let mut sigma = vec![0.0f64; n];
-            let mut delta = vec![0.0f64; n];
-            let mut order = Vec::<u32>::with_capacity(n);
-            for &(src, weight) in chunk {
-                let src = src as usize;
-                order.clear();
-                order.push(src as u32);
-                dist[src] = 0;
-                sigma[src] = 1.0;
-                let mut head = 0;
-                while head < order.len() {
-                    let v = order[head] as usize;
-                    head += 1;
-                    let (dv, sv) = (dist[v], sigma[v]);
-                    for &w in neighbours(v) {
-                        let w = w as usize;
-                        if dist[w] == u32::MAX {
-                            dist[w] = dv + 1;
-                            order.push(w as u32);
-                        }
-                        if dist[w] == dv + 1 {
-                            sigma[w] += sv;
-                        }
-                    }
-                }
-                for &w in order.iter().rev() {
-                    let w = w as usize;
-                    let coeff = (1.0 + delta[w]) / sigma[w];
-                    let up = dist[w].wrapping_sub(1);
-                    for &v in neighbours(w) {
-                        let v = v as usize;
-                        if dist[v] == up {
-                            delta[v] += sigma[v] * coeff;
-                        }
-                    }
-                    if w != src {
-                        bc[w] += if weight == 1.0 {
-                            delta[w]
-                        } else {
-                            weight * delta[w]
-                        };
-                    }
-                }
-                for &w in &order {
-                    let w = w as usize;
-                    dist[w] = u32::MAX;
-                    sigma[w] = 0.0;
-                    delta[w] = 0.0;
-                }
-            }
-            bc.truncate(n_people);
-            bc
-        })
-        .collect();
-    let mut total = vec![0.0f64; n_people];
-    for part in partials {
-        for (t, p) in total.iter_mut().zip(part) {
-            *t += p;
-        }
-    }
-    let scale = if n > 2 {
-        1.0 / ((n as f64 - 1.0) * (n as f64 - 2.0))
-    } else {
-        0.0
-    };
-    total.iter_mut().for_each(|b| *b *= scale);
-    total
+    PersonSlotGraph::build(index, n_people).betweenness(which)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::{AssignmentRole, Person, Rotation, ScheduleBuilder};
+    use petgraph::graph::{NodeIndex, UnGraph};
 
     #[test]
     fn betweenness_matches_rustworkx_core() {
@@ -1018,5 +1165,206 @@ mod tests {
             errors[1].0 < 0.15 && errors[1].1 < 0.12 && errors[1].2 > 0.99,
             "{errors:?}"
         );
+    }
+
+    /// Brandes dependencies δ_src(v) of one source, with predecessor lists: the textbook
+    /// algorithm, as a reference for the optimised pass.
+    fn reference_dependencies(graph: &PersonSlotGraph, src: usize) -> Vec<f64> {
+        let n = graph.len();
+        let mut dist = vec![usize::MAX; n];
+        let mut sigma = vec![0.0f64; n];
+        let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut order = vec![src];
+        dist[src] = 0;
+        sigma[src] = 1.0;
+        let mut head = 0;
+        while head < order.len() {
+            let v = order[head];
+            head += 1;
+            for &w in graph.neighbours(v) {
+                let w = w as usize;
+                if dist[w] == usize::MAX {
+                    dist[w] = dist[v] + 1;
+                    order.push(w);
+                }
+                if dist[w] == dist[v] + 1 {
+                    sigma[w] += sigma[v];
+                    preds[w].push(v);
+                }
+            }
+        }
+        let mut delta = vec![0.0f64; n];
+        for &w in order.iter().rev() {
+            for &v in &preds[w] {
+                delta[v] += sigma[v] / sigma[w] * (1.0 + delta[w]);
+            }
+        }
+        delta[src] = 0.0;
+        delta
+    }
+
+    /// Σ over `sources` of weight · δ_s, normalised, for the people.
+    fn reference_betweenness(graph: &PersonSlotGraph, sources: &[u32], weight: f64) -> Vec<f64> {
+        let n = graph.len();
+        let mut total = vec![0.0f64; graph.n_people];
+        for &s in sources {
+            let d = reference_dependencies(graph, s as usize);
+            for (t, x) in total.iter_mut().zip(d) {
+                *t += weight * x;
+            }
+        }
+        let scale = 1.0 / ((n as f64 - 1.0) * (n as f64 - 2.0));
+        total.iter().map(|t| t * scale).collect()
+    }
+
+    /// People `members[k]` cover one slot of rotation `r0` on block k (AM/PM of
+    /// consecutive days), so repeated member sets are twin slots.
+    fn slots_program(people: usize, members: &[&[usize]]) -> Schedule {
+        let mut b = ScheduleBuilder::new();
+        for i in 0..people {
+            b.add_person(Person::new(format!("p{i}"))).unwrap();
+        }
+        let mut rot = Rotation::new("r0");
+        rot.min_coverage = 1;
+        b.add_rotation(rot).unwrap();
+        let start = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        for (k, group) in members.iter().enumerate() {
+            let day = start + chrono::Duration::days(k as i64 / 2);
+            let session = if k % 2 == 0 { Session::Am } else { Session::Pm };
+            for &p in group.iter() {
+                b.assign(
+                    &format!("p{p}"),
+                    day,
+                    session,
+                    Some("r0"),
+                    AssignmentRole::Primary,
+                )
+                .unwrap();
+            }
+        }
+        b.build()
+    }
+
+    #[test]
+    fn centrality_of_complete_bipartite_and_star_graphs_has_the_known_values() {
+        // K_{2,3}: two people share three slots. λ₁ = √6; the principal eigenvector has
+        // 1/2 on each person and 1/√6 on each slot. Each pair of slots has two shortest
+        // paths, one through each person: betweenness 3 · ½ per person, normalised by
+        // (V−1)(V−2)/2 = 6, i.e. 0.25.
+        let s = slots_program(2, &[&[0, 1], &[0, 1], &[0, 1]]);
+        let index = SlotIndex::build(&s, SlotRule::AllBlocks, None);
+        let c = person_slot_centrality(&index, 2, &ContingencyConfig::default());
+        let graph = PersonSlotGraph::build(&index, 2);
+        let e = graph.eigenvector_centrality(1000, 1e-9).unwrap();
+        for p in 0..2 {
+            assert!((e[p] - 0.5).abs() < 1e-6, "{e:?}");
+            assert!((c[p].eigenvector - 0.5).abs() < 1e-4, "{c:?}");
+            assert!((c[p].betweenness - 0.25).abs() < 1e-12, "{c:?}");
+            assert!((c[p].degree - 0.75).abs() < 1e-12, "{c:?}");
+        }
+        for slot in 2..5 {
+            assert!((e[slot] - 1.0 / 6f64.sqrt()).abs() < 1e-6, "{e:?}");
+        }
+        // Star K_{1,3}: one person alone in three slots. λ₁ = √3; centre 1/√2, leaves 1/√6;
+        // the centre is on the only path of each of the 3 leaf pairs: betweenness 1.
+        let s = slots_program(1, &[&[0], &[0], &[0]]);
+        let index = SlotIndex::build(&s, SlotRule::AllBlocks, None);
+        let c = person_slot_centrality(&index, 1, &ContingencyConfig::default());
+        let e = PersonSlotGraph::build(&index, 1)
+            .eigenvector_centrality(1000, 1e-9)
+            .unwrap();
+        assert!((e[0] - 0.5f64.sqrt()).abs() < 1e-6, "{e:?}");
+        assert!(e[1..].iter().all(|x| (x - 1.0 / 6f64.sqrt()).abs() < 1e-6));
+        assert!((c[0].betweenness - 1.0).abs() < 1e-12, "{c:?}");
+        // Plain power iteration on A would oscillate here (eigenvalues ±√3); A + I converges.
+        assert!(c[0].eigenvector > 0.7);
+    }
+
+    #[test]
+    fn eigenvector_matches_rustworkx_core_and_is_a_fixed_point_of_a() {
+        let schedule = hub_program(60, 6, 7);
+        let index = SlotIndex::build(&schedule, SlotRule::AllBlocks, None);
+        let n = schedule.people.len();
+        let graph = PersonSlotGraph::build(&index, n);
+        let ours = graph.eigenvector_centrality(1000, 1e-6).unwrap();
+        let mut reference: UnGraph<(), ()> = UnGraph::default();
+        for _ in 0..graph.len() {
+            reference.add_node(());
+        }
+        for s in 0..index.len() {
+            for &p in index.members_of(s) {
+                reference.add_edge(NodeIndex::new(p as usize), NodeIndex::new(n + s), ());
+            }
+        }
+        let theirs = rustworkx_core::centrality::eigenvector_centrality(
+            &reference,
+            |_| Ok::<f64, std::convert::Infallible>(1.0),
+            Some(1000),
+            Some(1e-6),
+        )
+        .unwrap()
+        .unwrap();
+        for (a, b) in ours.iter().zip(&theirs) {
+            assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        }
+        // Tighter tolerance: A x = λ x with λ the Rayleigh quotient, every entry positive.
+        let x = graph.eigenvector_centrality(100_000, 1e-13).unwrap();
+        let ax: Vec<f64> = (0..graph.len())
+            .map(|v| graph.neighbours(v).iter().map(|&u| x[u as usize]).sum())
+            .collect();
+        let lambda: f64 = x.iter().zip(&ax).map(|(a, b)| a * b).sum();
+        assert!(lambda > 1.0);
+        for (xv, axv) in x.iter().zip(&ax) {
+            assert!(*xv > 0.0);
+            assert!(
+                (axv - lambda * xv).abs() < 1e-6 * lambda,
+                "{axv} vs {}",
+                lambda * xv
+            );
+        }
+    }
+
+    #[test]
+    fn twin_sources_give_the_reference_betweenness_exact_and_sampled() {
+        // Slots 0–1, 2–3 and 4–5 are twins (same members), so are people 4 and 5.
+        let s = slots_program(
+            7,
+            &[
+                &[0, 1, 2],
+                &[0, 1, 2],
+                &[2, 3, 4, 5],
+                &[2, 3, 4, 5],
+                &[0, 6],
+                &[0, 6],
+                &[1, 3],
+                &[3, 6],
+            ],
+        );
+        let index = SlotIndex::build(&s, SlotRule::AllBlocks, None);
+        let graph = PersonSlotGraph::build(&index, 7);
+        let n = graph.len();
+        let rep = graph.twin_representatives();
+        assert!(
+            rep.iter()
+                .enumerate()
+                .filter(|&(v, &r)| v as u32 != r)
+                .count()
+                >= 4
+        );
+        let all: Vec<u32> = (0..n as u32).collect();
+        let exact = graph.betweenness(BetweennessSources::All);
+        let reference = reference_betweenness(&graph, &all, 1.0);
+        assert!(exact.iter().any(|&b| b > 0.0));
+        for (a, b) in exact.iter().zip(&reference) {
+            assert!((a - b).abs() < 1e-12, "{exact:?} vs {reference:?}");
+        }
+        for (count, seed) in [(5, 1), (9, 2), (11, 3)] {
+            let sampled = graph.betweenness(BetweennessSources::Sampled { count, seed });
+            let drawn = sample_sources(n, count, seed);
+            let reference = reference_betweenness(&graph, &drawn, n as f64 / count as f64);
+            for (a, b) in sampled.iter().zip(&reference) {
+                assert!((a - b).abs() < 1e-12, "{sampled:?} vs {reference:?}");
+            }
+        }
     }
 }

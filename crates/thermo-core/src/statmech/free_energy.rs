@@ -416,7 +416,17 @@ pub fn free_energy_report(
     config.model.validate()?;
     check_positive("temperature", config.temperature)?;
     let state = MoveState::new(schedule, scope, &[], &config.model)?;
-    Ok(FreeEnergyReport::of(&state.free_energy(config.temperature)))
+    free_energy_report_on(&state, config.temperature)
+}
+
+/// [`free_energy_report`] from the move state of its window, for callers that already hold
+/// it (the analysis shares one state between this section, the landscape and the barriers).
+pub fn free_energy_report_on(
+    state: &MoveState,
+    temperature: f64,
+) -> Result<FreeEnergyReport, StatmechError> {
+    check_positive("temperature", temperature)?;
+    Ok(FreeEnergyReport::of(&state.free_energy(temperature)))
 }
 
 #[cfg(test)]

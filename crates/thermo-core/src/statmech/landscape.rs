@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::StatmechError;
 use super::free_energy::{EnergyModel, FreeEnergyConfig, check_non_negative, check_positive};
-use super::state::{Move, MoveState, Scope, StateTemplate, Undo};
+use super::state::{Move, MoveState, Scope, Undo};
 use crate::model::{PersonIdx, Schedule};
 
 /// Draws allowed to find one feasible move before giving up.
@@ -119,7 +119,7 @@ pub fn analyze_landscape(
         for _ in 0..config.sample_size {
             for _ in 0..moves_per_sample {
                 match draw_feasible(state, &mut rng, false) {
-                    Some(mv) => undo.push(state.try_move(mv, temperature).1),
+                    Some(mv) => undo.push(state.apply_undoable(mv)),
                     None => break,
                 }
             }
@@ -207,14 +207,33 @@ pub fn descend<R: rand::Rng>(
     fill_vacancies: bool,
     rng: &mut R,
 ) -> Descent {
+    descend_recorded(state, temperature, steps, fill_vacancies, rng, None)
+}
+
+/// [`descend`], pushing every accepted move onto `journal` when given (to undo them later).
+fn descend_recorded<R: rand::Rng>(
+    state: &mut MoveState,
+    temperature: f64,
+    steps: usize,
+    fill_vacancies: bool,
+    rng: &mut R,
+    mut journal: Option<&mut Vec<Move>>,
+) -> Descent {
     let mut accepted = 0;
+    // F of the current state, carried along: the state's F is a function of its sums,
+    // which a rejected move restores exactly, so this equals a fresh evaluation bit for bit.
+    let mut energy = state.energy(temperature);
     for _ in 0..steps {
         let Some(mv) = state.propose(rng, fill_vacancies) else {
             continue;
         };
-        let (delta, undo) = state.try_move(mv, temperature);
-        if delta < 0.0 {
+        let (after, undo) = state.try_move_from(mv, temperature);
+        if after - energy < 0.0 {
             accepted += 1;
+            energy = after;
+            if let Some(j) = journal.as_deref_mut() {
+                j.push(mv);
+            }
         } else {
             state.reject(undo);
         }
@@ -222,7 +241,7 @@ pub fn descend<R: rand::Rng>(
     Descent {
         steps,
         accepted,
-        energy: state.energy(temperature),
+        energy,
     }
 }
 
@@ -230,30 +249,37 @@ pub fn descend<R: rand::Rng>(
 /// lowers F = U − T·S the most (ties: lowest person index), in assignment order. Returns
 /// the number filled.
 pub fn fill_vacancies(state: &mut MoveState, temperature: f64) -> usize {
+    fill_vacancies_recorded(state, temperature, None)
+}
+
+/// [`fill_vacancies`], pushing every fill onto `journal` when given.
+fn fill_vacancies_recorded(
+    state: &mut MoveState,
+    temperature: f64,
+    mut journal: Option<&mut Vec<Move>>,
+) -> usize {
     let mut filled = 0;
     for a in state.vacant_assignments() {
-        let candidates: Vec<u32> = state.candidates(a).collect();
+        // ΔF of each filler, computed without applying the move (bit-identical to applying
+        // it and measuring, see `MoveState::energy_if_filled`).
+        let before = state.energy(temperature);
         let mut best: Option<(f64, u32)> = None;
-        for p in candidates {
-            let (delta, undo) = state.try_move(
-                Move::Reassign {
-                    a,
-                    from: super::state::VACANT,
-                    to: p,
-                },
-                temperature,
-            );
-            state.reject(undo);
+        for p in state.candidates(a) {
+            let delta = state.energy_if_filled(a, p, temperature) - before;
             if best.is_none_or(|(d, _)| delta < d) {
                 best = Some((delta, p));
             }
         }
         if let Some((_, p)) = best {
-            state.apply(Move::Reassign {
+            let mv = Move::Reassign {
                 a,
                 from: super::state::VACANT,
                 to: p,
-            });
+            };
+            state.apply(mv);
+            if let Some(j) = journal.as_deref_mut() {
+                j.push(mv);
+            }
             filled += 1;
         }
     }
@@ -332,9 +358,10 @@ pub fn loss_energy_barrier(
         from: params.from,
         to: params.to,
     };
-    let template = StateTemplate::new(schedule, scope, model)?;
-    let now = template.state(&[])?;
-    let mut state = template.state(removed)?;
+    let now = MoveState::new(schedule, scope, &[], model)?;
+    let mut state = now.clone();
+    // The same in-place derivation as `repaired_free_energy`, so both give the same barrier.
+    state.remove_persons(removed)?;
     let (repaired, after_loss, created, moves) =
         repair(&mut state, params.temperature, params.descent_steps, seed);
     Ok(LossBarrier {
@@ -355,19 +382,42 @@ pub fn loss_energy_barrier(
 }
 
 /// F = U − T·S (energy units) after losing `removed` and repairing exactly as
-/// [`loss_energy_barrier`] does, on a template built for the repair's scope; the barrier is
-/// this minus F(now) of `template.state(&[])`. For callers that measure many losses of
-/// one schedule: the schedule is scanned once, not once per loss.
+/// [`loss_energy_barrier`] does, measured on `state`, the state of the repair's scope with
+/// nobody removed, and undone afterwards: on return `state` is bit-identical to what it was,
+/// whatever the outcome. The barrier is this minus `state.energy(temperature)`.
+///
+/// For callers that measure many losses of one schedule: the schedule is scanned once; each
+/// loss takes the persons out in place ([`MoveState::remove_persons`]), repairs while
+/// recording the accepted moves in `journal` (a reusable buffer), then undoes the moves in
+/// reverse order and puts the persons back ([`MoveState::restore`]). Each result depends
+/// only on the state, the loss and the seed, never on which losses were measured before.
 pub fn repaired_free_energy(
-    template: &StateTemplate,
+    state: &mut MoveState,
     removed: &[PersonIdx],
     temperature: f64,
     descent_steps: usize,
     seed: u64,
+    journal: &mut Vec<Move>,
 ) -> Result<f64, StatmechError> {
     check_positive("temperature", temperature)?;
-    let mut state = template.state(removed)?;
-    Ok(repair(&mut state, temperature, descent_steps, seed).0)
+    let removal = state.remove_persons(removed)?;
+    journal.clear();
+    fill_vacancies_recorded(state, temperature, Some(journal));
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let repaired = descend_recorded(
+        state,
+        temperature,
+        descent_steps,
+        true,
+        &mut rng,
+        Some(journal),
+    )
+    .energy;
+    while let Some(mv) = journal.pop() {
+        state.apply(mv.inverse());
+    }
+    state.restore(removal);
+    Ok(repaired)
 }
 
 /// Repairs a state that has vacancies: fill, then descend. Returns

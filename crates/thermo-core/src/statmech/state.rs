@@ -128,7 +128,7 @@ struct Sums {
 }
 
 /// The compact mutable state (see the module documentation).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MoveState {
     model: EnergyModel,
     people: usize,
@@ -153,6 +153,13 @@ pub struct MoveState {
     col_people: Vec<Vec<u32>>,
     preference_deficit: f64,
     violations: u64,
+    /// Preference score and violation flag of each state assignment, for
+    /// [`MoveState::remove_persons`] (the non-work assignments it takes out carry them).
+    score: Vec<Option<f64>>,
+    violation: Vec<bool>,
+    /// Non-work assignments of persons taken out by [`MoveState::remove_persons`]: they stay
+    /// in the arrays, after the movable ones, as [`VACANT`] entries that count for nothing.
+    departed: usize,
     xlnx: Vec<f64>,
     // Mutable part.
     person: Vec<u32>,
@@ -448,6 +455,8 @@ impl StateTemplate {
         let mut person = Vec::with_capacity(cap);
         let mut col = Vec::with_capacity(cap);
         let mut slot = Vec::with_capacity(cap);
+        let mut score = Vec::with_capacity(cap);
+        let mut violation = Vec::with_capacity(cap);
         for &i in &self.order {
             let i = i as usize;
             let p = self.person[i];
@@ -458,6 +467,8 @@ impl StateTemplate {
                 person.push(if active[p as usize] { p } else { VACANT });
                 col.push(self.col[i]);
                 slot.push(self.slot[i]);
+                score.push(self.score[i]);
+                violation.push(self.violation[i]);
             }
         }
         let col_people: Vec<Vec<u32>> = (0..cols)
@@ -492,6 +503,9 @@ impl StateTemplate {
             col_people,
             preference_deficit,
             violations,
+            score,
+            violation,
+            departed: 0,
             xlnx: self.xlnx.clone(),
             person: vec![VACANT; n],
             col,
@@ -708,6 +722,67 @@ impl MoveState {
         (e1 - e0, Undo { mv, sums: before })
     }
 
+    /// Applies `mv` and returns E = U − t·S after it, for callers that carry the current E
+    /// (a greedy descent): one evaluation of E per move instead of two.
+    /// Call [`MoveState::reject`] with the returned token to undo it exactly.
+    #[inline]
+    pub fn try_move_from(&mut self, mv: Move, entropy_temperature: f64) -> (f64, Undo) {
+        let before = self.sums;
+        self.apply(mv);
+        (self.energy(entropy_temperature), Undo { mv, sums: before })
+    }
+
+    /// E = U − t·S if vacancy `a` were filled by person `p`, without changing the state:
+    /// the running sums are updated on a copy by exactly the operations (same order, same
+    /// rounding) that `Move::Reassign { a, from: VACANT, to: p }` would perform, so the
+    /// value is bit-identical to the energy after that move. For choosing the best filler
+    /// among many candidates without applying and undoing each.
+    #[inline]
+    pub fn energy_if_filled(&self, a: u32, p: u32, entropy_temperature: f64) -> f64 {
+        let a = a as usize;
+        debug_assert_eq!(self.person[a], VACANT);
+        let mut s = self.sums;
+        let pu = p as usize;
+        let c = self.col[a] as usize;
+        // take(a) of a vacancy.
+        s.vacancies -= 1;
+        // add(a, p).
+        if self.work_col[c] {
+            let l = i64::from(self.load[pu]);
+            s.load_sum += 1;
+            s.load_sq += 2 * l + 1;
+        }
+        let old = self.cell[pu * self.cols + c];
+        let new = old + 1;
+        s.clnc += self.xlnx[new as usize] - self.xlnx[old as usize];
+        if c + 1 < self.cols {
+            let n_new = self.col_n[c] + 1;
+            let sq_new =
+                self.col_sq[c] + u64::from(new) * u64::from(new) - u64::from(old) * u64::from(old);
+            let term = sq_new as f64 / f64::from(n_new);
+            s.hub_acc += term - self.col_term[c];
+            s.rotated += 1;
+        }
+        s.assigned += 1;
+        let slot = self.slot[a];
+        if slot != NO_SLOT
+            && self.covers[a]
+            && self.coverage[slot as usize] < self.slot_min[slot as usize]
+        {
+            s.shortfall -= 1;
+        }
+        self.energy_from(&s, entropy_temperature)
+    }
+
+    /// Applies `mv` without evaluating E (a perturbation whose energy is read at the end).
+    /// Call [`MoveState::reject`] with the returned token to undo it exactly.
+    #[inline]
+    pub fn apply_undoable(&mut self, mv: Move) -> Undo {
+        let before = self.sums;
+        self.apply(mv);
+        Undo { mv, sums: before }
+    }
+
     /// Undoes a move applied by [`MoveState::try_move`], restoring the state bit for bit.
     #[inline]
     pub fn reject(&mut self, undo: Undo) {
@@ -807,18 +882,18 @@ impl MoveState {
             constraint_violations: self.violations,
             components,
             terms,
-            assignments_counted: self.person.len(),
+            assignments_counted: self.len(),
         }
     }
 
-    /// Number of assignments in the state.
+    /// Number of assignments in the state (entries that left with a removed person excluded).
     pub fn len(&self) -> usize {
-        self.person.len()
+        self.person.len() - self.departed
     }
 
     /// Whether the state holds no assignment.
     pub fn is_empty(&self) -> bool {
-        self.person.is_empty()
+        self.len() == 0
     }
 
     /// Number of movable assignments.
@@ -856,11 +931,110 @@ impl MoveState {
         self.sums.vacancies.max(0) as u64
     }
 
-    /// Indices of the vacant assignments.
+    /// Indices of the vacant assignments (always movable: only work becomes a vacancy).
     pub fn vacant_assignments(&self) -> Vec<u32> {
-        (0..self.person.len() as u32)
+        (0..self.movable as u32)
             .filter(|&a| self.person[a as usize] == VACANT)
             .collect()
+    }
+
+    /// Takes the persons in `removed` out of the roster in place, as
+    /// [`StateTemplate::state`] would have built the state without them: their work
+    /// assignments become vacancies, their other assignments leave the state (they stay in
+    /// the arrays, after the movable ones, as [`VACANT`] entries that count for nothing and
+    /// are never proposed), and they leave every eligibility list and the roster of the
+    /// workload variance. Persons already off the roster are ignored.
+    ///
+    /// Cost: one pass over the state's person array plus O(1) per assignment removed,
+    /// instead of a rebuild. Every integer of the state (loads, counts, coverage, terms)
+    /// and the movable assignments' order equal those of the rebuilt state, so a seeded
+    /// repair draws the same proposals; the floating-point sums (Σ c ln c, the hub terms,
+    /// the preference deficit) are updated rather than re-accumulated, so they can differ
+    /// from a rebuild in the last bits.
+    ///
+    /// The returned [`Removal`] puts the persons back ([`MoveState::restore`]) once every
+    /// move applied since has been undone.
+    pub fn remove_persons(&mut self, removed: &[PersonIdx]) -> Result<Removal, StatmechError> {
+        for r in removed {
+            if r.index() >= self.people {
+                return Err(StatmechError::UnknownPerson(format!("#{}", r.0)));
+            }
+        }
+        let mut record = Removal {
+            persons: Vec::new(),
+            entries: Vec::new(),
+            sums: self.sums,
+            preference_deficit: self.preference_deficit,
+            violations: self.violations,
+        };
+        for r in removed {
+            let p = r.0;
+            if !self.active[r.index()] {
+                continue;
+            }
+            record.persons.push(p);
+            self.active[r.index()] = false;
+            self.active_count -= 1;
+            for list in &mut self.col_people {
+                if let Ok(i) = list.binary_search(&p) {
+                    list.remove(i);
+                }
+            }
+        }
+        if record.persons.is_empty() {
+            return Ok(record);
+        }
+        for a in 0..self.person.len() {
+            let p = self.person[a];
+            if p == VACANT || self.active[p as usize] {
+                continue;
+            }
+            record.entries.push((a as u32, p));
+            self.take(a);
+            if a < self.movable {
+                self.add(a, VACANT);
+            } else {
+                self.departed += 1;
+                if let Some(s) = self.score[a] {
+                    self.preference_deficit -= 1.0 - s;
+                }
+                if self.violation[a] {
+                    self.violations -= 1;
+                }
+            }
+        }
+        Ok(record)
+    }
+
+    /// Puts back the persons of `removal`, the record of the last
+    /// [`MoveState::remove_persons`] on this state, after every move applied since has been
+    /// undone (applied moves in reverse order, each as its [`Move::inverse`]): the state is
+    /// then bit-identical to the state before the removal. The floating-point sums come from
+    /// the record; every other field is an integer count or recomputed from them.
+    pub fn restore(&mut self, removal: Removal) {
+        for &(a, p) in &removal.entries {
+            let a = a as usize;
+            if a < self.movable {
+                self.take(a);
+            } else {
+                self.departed -= 1;
+            }
+            self.add(a, p);
+        }
+        for &p in &removal.persons {
+            self.active[p as usize] = true;
+            self.active_count += 1;
+            for (c, list) in self.col_people.iter_mut().enumerate() {
+                if self.skill_ok[p as usize * self.cols + c]
+                    && let Err(i) = list.binary_search(&p)
+                {
+                    list.insert(i, p);
+                }
+            }
+        }
+        self.sums = removal.sums;
+        self.preference_deficit = removal.preference_deficit;
+        self.violations = removal.violations;
     }
 
     /// Whether person `p` may take assignment `a` (skill, presence, free in the block, active).
@@ -1011,6 +1185,18 @@ impl MoveState {
     pub fn model(&self) -> &EnergyModel {
         &self.model
     }
+}
+
+/// What [`MoveState::restore`] needs to put removed persons back.
+#[derive(Debug, Clone)]
+pub struct Removal {
+    /// Persons taken off the roster (those already off it excluded).
+    persons: Vec<u32>,
+    /// (state assignment, person) of every assignment they held.
+    entries: Vec<(u32, u32)>,
+    sums: Sums,
+    preference_deficit: f64,
+    violations: u64,
 }
 
 /// What [`MoveState::reject`] needs to undo a tentative move.
