@@ -12,6 +12,7 @@
 //! - [`detector`]: `PhaseTransitionDetector`, `CriticalPhenomenaMonitor`, the report section
 //!   and the significance-based critical-slowing rule for the entropy monitor.
 
+mod batch;
 pub mod detector;
 
 use rand::SeedableRng;
@@ -707,23 +708,32 @@ fn rolling_columns(
     convention: Convention,
 ) -> Result<Vec<IndicatorColumn>, EwsError> {
     let n = state.len();
-    let mut cols: Vec<Vec<Option<f64>>> = (0..indicators.len())
-        .map(|_| Vec::with_capacity(n))
-        .collect();
-    let mut stream = EwsStream::new(window.max(2), indicators, convention)?;
-    let too_short = window < 2;
-    for (i, r) in detrended.residuals.iter().enumerate() {
-        match r {
-            Some(r) if !too_short => {
-                stream.update(state[i], *r);
-                if stream.seen < stream.window {
-                    cols.iter_mut().for_each(|c| c.push(None));
-                } else {
-                    stream.evaluate(&mut |j, v| cols[j].push(v));
+    let stream = EwsStream::new(window.max(2), indicators, convention)?;
+    let mut cols: Vec<Vec<Option<f64>>> = Vec::new();
+    if window < 2 {
+        cols = vec![vec![None; n]; indicators.len()];
+    } else if detrended.residuals.iter().all(Option::is_some) {
+        let residuals: Vec<f64> = detrended.residuals.iter().flatten().copied().collect();
+        stream.fill_columns(state, &residuals, &mut cols);
+    } else {
+        // Rows without a residual are skipped by the windows and get no indicator.
+        let rows: Vec<usize> = (0..n)
+            .filter(|&i| detrended.residuals[i].is_some())
+            .collect();
+        let residuals: Vec<f64> = detrended.residuals.iter().flatten().copied().collect();
+        let kept_state: Vec<f64> = rows.iter().map(|&i| state[i]).collect();
+        let mut kept = Vec::new();
+        stream.fill_columns(&kept_state, &residuals, &mut kept);
+        cols = kept
+            .into_iter()
+            .map(|col| {
+                let mut full = vec![None; n];
+                for (&i, v) in rows.iter().zip(col) {
+                    full[i] = v;
                 }
-            }
-            _ => cols.iter_mut().for_each(|c| c.push(None)),
-        }
+                full
+            })
+            .collect();
     }
     Ok(indicators.iter().copied().zip(cols).collect())
 }
@@ -965,16 +975,7 @@ impl<'a> NullSampler<'a> {
             }
             None => residuals,
         };
-        stream.reset();
-        cols.iter_mut().for_each(Vec::clear);
-        for (&x, &r) in state.iter().zip(residuals.iter()) {
-            stream.update(x, r);
-            if stream.seen < stream.window {
-                cols.iter_mut().for_each(|c| c.push(None));
-            } else {
-                stream.evaluate(&mut |j, v| cols[j].push(v));
-            }
-        }
+        stream.fill_columns(state, residuals, cols);
         if self.increasing {
             trend_taus(indicators, |j| cols[j].as_slice(), tt, values)
         } else {
