@@ -114,19 +114,19 @@ impl SliceSums {
         self.add_powers(x - c, 1.0);
         self.since_anchor += 1;
         if self.since_anchor >= (cap / 2).max(1) {
-            self.maybe_reanchor(&xs[i + 1 - (held + 1)..=i], lags);
+            let n = (held + 1) as f64;
+            let drift = self.s[0].value() / n;
+            let spread = (self.s[1].value() / n - drift * drift).max(0.0);
+            if drift * drift > 64.0 * spread {
+                self.reanchor(drift, &xs[i - held..=i], lags);
+            }
         }
     }
 
+    /// Moves the shift by `drift` and rebuilds every sum of `window` about it.
     #[cold]
     #[inline(never)]
-    fn maybe_reanchor(&mut self, window: &[f64], lags: &mut [(usize, LagSums)]) {
-        let n = window.len() as f64;
-        let drift = self.s[0].value() / n;
-        let spread = (self.s[1].value() / n - drift * drift).max(0.0);
-        if drift * drift <= 64.0 * spread {
-            return;
-        }
+    fn reanchor(&mut self, drift: f64, window: &[f64], lags: &mut [(usize, LagSums)]) {
         self.shift += drift;
         let c = self.shift;
         self.s = [NeumaierSum::default(); 4];

@@ -382,7 +382,7 @@ fn assess_metric(
 }
 
 /// Surrogates are drawn in blocks of this many, in index order, between checks.
-const SURROGATE_BLOCK: usize = 32;
+const SURROGATE_BLOCK: usize = 16;
 
 /// Per indicator, the null τ values of all `config.surrogates` surrogates (index order)
 /// when its outcome depends on them, `None` when it cannot give a signal; `None` overall

@@ -927,7 +927,7 @@ impl<'a> NullSampler<'a> {
         };
         // A few chunks per thread: enough to balance, few enough that building the
         // buffers once per chunk costs nothing.
-        let chunk = ids.len().div_ceil(4 * rayon::current_num_threads()).max(1);
+        let chunk = ids.len().div_ceil(4 * rayon::current_num_threads()).max(4);
         ids.par_chunks(chunk)
             .flat_map_iter(|chunk| {
                 let mut scratch = SamplerScratch {
