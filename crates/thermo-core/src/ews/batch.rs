@@ -248,6 +248,8 @@ impl EwsStream {
         let mut st = self.state.as_ref().map(|_| SliceSums::new(w, 2));
         let mut pearson: Vec<Option<f64>> = vec![None; lags.len()];
         let track_residuals = moments || !lags.is_empty();
+        // `i` is the sample position: read from both series and written into every column.
+        #[allow(clippy::needless_range_loop)]
         for i in 0..n {
             if track_residuals {
                 res.push(residuals, i, &mut lags);
