@@ -304,14 +304,16 @@ fn assess_metric(
         return Ok(quiet(0));
     };
     let observed = series.kendall_tau();
-    let Some(rows) = null_rows_unless_settled(&sampler, &observed, config) else {
+    let Some(mut nulls) = null_taus_unless_settled(&sampler, &observed, config) else {
         return Ok(quiet(observed.iter().filter(|(_, t)| t.is_some()).count()));
     };
+    // Indicators without a null distribution cannot give a signal (settled or falling).
+    let open: Vec<bool> = nulls.iter().map(Option::is_some).collect();
     let null = NullDistribution {
         indicators: observed
             .into_iter()
             .enumerate()
-            .map(|(j, (ind, tau))| (ind, tau, rows.iter().filter_map(|row| row[j]).collect()))
+            .map(|(j, (ind, tau))| (ind, tau, nulls[j].take().unwrap_or_default()))
             .collect(),
     };
     let ac1_col = &series.indicators[1].1;
@@ -324,6 +326,9 @@ fn assess_metric(
             continue;
         };
         tests += 1;
+        if !open[j] {
+            continue;
+        }
         let p = match signal_type {
             SignalType::DistributionSkew => null.p_two_sided(j),
             _ => null.p_upper(j),
@@ -377,24 +382,28 @@ fn assess_metric(
 }
 
 /// Surrogates are drawn in blocks of this many, in index order, between checks.
-const SURROGATE_BLOCK: usize = 32;
+const SURROGATE_BLOCK: usize = 16;
 
-/// The null τ rows of all `config.surrogates` surrogates (index order), or `None` as soon
-/// as the surrogates drawn so far settle that no indicator of the metric can give a signal.
+/// Per indicator, the null τ values of all `config.surrogates` surrogates (index order)
+/// when its outcome depends on them, `None` when it cannot give a signal; `None` overall
+/// as soon as the surrogates drawn so far settle that no indicator of the metric can.
 ///
 /// An indicator gives no signal, and no time-to-transition estimate, unless its p ≤
 /// `p_elevated` (every severity and the extrapolation need at least that; a falling trend
 /// of variance, ac1 or flicker gives none at all). Its final p is
 /// (1 + #{null ≥ τ}) / (1 + B_defined) ≥ (1 + #{null ≥ τ among those drawn}) / (1 + B): once
-/// that bound exceeds `p_elevated` the remaining surrogates cannot change the outcome.
-/// Stopping then returns exactly what the full run would have (no signal from this metric,
-/// the same number of tests): it saves work, it is not a sequential test.
-fn null_rows_unless_settled(
+/// that bound exceeds `p_elevated` the remaining surrogates cannot change its outcome, so
+/// they are drawn for the indicators still open only (an indicator's τ does not depend on
+/// which others are computed). Stopping returns exactly the outcome of the full run (no
+/// signal from a settled indicator, the same null values for an open one): it saves work,
+/// it is not a sequential test.
+fn null_taus_unless_settled(
     sampler: &NullSampler<'_>,
     observed: &[(Indicator, Option<f64>)],
     config: &PhaseTransitionConfig,
-) -> Option<Vec<Vec<Option<f64>>>> {
+) -> Option<Vec<Option<Vec<f64>>>> {
     let total = config.surrogates;
+    let k = observed.len();
     // Indicators whose outcome still depends on the surrogates, with their exceedances.
     let mut open: Vec<(usize, f64, bool, usize)> = SignalType::ALL
         .iter()
@@ -405,17 +414,22 @@ fn null_rows_unless_settled(
             (two_sided || tau > 0.0).then_some((j, tau, two_sided, 0))
         })
         .collect();
-    let mut rows = Vec::with_capacity(total);
-    while rows.len() < total {
+    let mut nulls: Vec<Vec<f64>> = vec![Vec::with_capacity(total); k];
+    let mut drawn = 0;
+    while drawn < total {
         if open.is_empty() {
             return None;
         }
-        let block = sampler.taus(rows.len()..(rows.len() + SURROGATE_BLOCK).min(total));
+        let mut active = vec![false; k];
+        open.iter().for_each(|&(j, ..)| active[j] = true);
+        let end = (drawn + SURROGATE_BLOCK).min(total);
+        let block = sampler.taus_of(drawn..end, &active);
         for (j, tau, two_sided, exceed) in &mut open {
-            *exceed += block
+            let null = &mut nulls[*j];
+            null.extend(block.iter().filter_map(|row| row[*j]));
+            *exceed = null
                 .iter()
-                .filter_map(|row| row[*j])
-                .filter(|&t| {
+                .filter(|&&t| {
                     if *two_sided {
                         t.abs() >= tau.abs()
                     } else {
@@ -424,12 +438,16 @@ fn null_rows_unless_settled(
                 })
                 .count();
         }
-        rows.extend(block);
+        drawn = end;
         open.retain(|&(_, _, _, exceed)| {
             (1 + exceed) as f64 / (1 + total) as f64 <= config.p_elevated
         });
     }
-    Some(rows)
+    let mut out: Vec<Option<Vec<f64>>> = vec![None; k];
+    for (j, ..) in open {
+        out[j] = Some(std::mem::take(&mut nulls[j]));
+    }
+    Some(out)
 }
 
 /// Fits 1 − ac1 = a + b·t and extrapolates to 0 from the last defined time.
@@ -914,6 +932,7 @@ mod tests {
             block_length: None,
         };
         let mut settled = 0;
+        let mut indicators_left_out = 0;
         for seed in 0..8 {
             let xs = if seed % 2 == 0 {
                 white(120, seed)
@@ -925,28 +944,38 @@ mod tests {
             let sampler = NullSampler::new(&series, &ews, &sig).unwrap().unwrap();
             let observed = series.kendall_tau();
             let full = significance(&series, &ews, &sig).unwrap().unwrap();
-            match null_rows_unless_settled(&sampler, &observed, &cfg) {
-                Some(rows) => {
-                    assert_eq!(rows.len(), cfg.surrogates);
+            let no_signal_possible = |j: usize| {
+                let Some(tau) = observed[j].1 else {
+                    return true;
+                };
+                if SignalType::ALL[j] == SignalType::DistributionSkew {
+                    full.p_two_sided(j).unwrap() > cfg.p_elevated
+                } else {
+                    tau <= 0.0 || full.p_upper(j).unwrap() > cfg.p_elevated
+                }
+            };
+            match null_taus_unless_settled(&sampler, &observed, &cfg) {
+                Some(nulls) => {
+                    assert_eq!(nulls.len(), full.indicators.len());
                     for (j, (_, _, null)) in full.indicators.iter().enumerate() {
-                        let drawn: Vec<f64> = rows.iter().filter_map(|r| r[j]).collect();
-                        assert_eq!(&drawn, null);
+                        match &nulls[j] {
+                            // An open indicator gets every surrogate's τ, as the full run.
+                            Some(drawn) => assert_eq!(drawn, null),
+                            None => {
+                                indicators_left_out += 1;
+                                assert!(no_signal_possible(j));
+                            }
+                        }
                     }
                 }
                 None => {
                     settled += 1;
-                    for (j, signal) in SignalType::ALL.iter().enumerate() {
-                        let Some(tau) = observed[j].1 else { continue };
-                        if *signal == SignalType::DistributionSkew {
-                            assert!(full.p_two_sided(j).unwrap() > cfg.p_elevated);
-                        } else {
-                            assert!(tau <= 0.0 || full.p_upper(j).unwrap() > cfg.p_elevated);
-                        }
-                    }
+                    assert!((0..SignalType::ALL.len()).all(no_signal_possible));
                 }
             }
         }
         assert!(settled > 0, "no series settled early");
+        assert!(indicators_left_out > 0, "no indicator was left out");
     }
 
     #[test]

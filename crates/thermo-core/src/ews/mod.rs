@@ -12,6 +12,7 @@
 //! - [`detector`]: `PhaseTransitionDetector`, `CriticalPhenomenaMonitor`, the report section
 //!   and the significance-based critical-slowing rule for the entropy monitor.
 
+mod batch;
 pub mod detector;
 
 use rand::SeedableRng;
@@ -349,7 +350,10 @@ pub struct EwsStream {
     window: usize,
     indicators: Vec<Indicator>,
     convention: Convention,
+    /// The residuals' power sums up to the fourth when a shape indicator is read, ...
     residual: Option<RollingMoments>,
+    /// ... else up to the second when only their spread is (the same bits, half the sums).
+    residual_spread: Option<RollingMeanVariance>,
     state: Option<RollingMeanVariance>,
     lags: Vec<RollingAutocorr>,
     /// Per indicator, the position in `lags` of its autocorrelation (unused otherwise).
@@ -397,11 +401,19 @@ impl EwsStream {
                     | Indicator::Flicker
             ) || (*i == Indicator::Cv && convention == Convention::Ewstools)
         });
+        let shape = indicators.iter().any(|i| {
+            matches!(
+                i,
+                Indicator::Skew | Indicator::Kurtosis | Indicator::Flicker
+            )
+        });
         Ok(Self {
             window,
             indicators: indicators.to_vec(),
             convention,
-            residual: needs_residual_moments.then(|| RollingMoments::new(window)),
+            residual: (needs_residual_moments && shape).then(|| RollingMoments::new(window)),
+            residual_spread: (needs_residual_moments && !shape)
+                .then(|| RollingMeanVariance::new(window)),
             state: indicators
                 .contains(&Indicator::Cv)
                 .then(|| RollingMeanVariance::new(window)),
@@ -411,12 +423,7 @@ impl EwsStream {
                 .map(|k| RollingAutocorr::new(window, k))
                 .collect(),
             lag_slot,
-            shape: indicators.iter().any(|i| {
-                matches!(
-                    i,
-                    Indicator::Skew | Indicator::Kurtosis | Indicator::Flicker
-                )
-            }),
+            shape,
             seen: 0,
         })
     }
@@ -450,6 +457,9 @@ impl EwsStream {
         if let Some(r) = &mut self.residual {
             r.clear();
         }
+        if let Some(r) = &mut self.residual_spread {
+            r.clear();
+        }
         if let Some(s) = &mut self.state {
             s.clear();
         }
@@ -461,6 +471,9 @@ impl EwsStream {
     #[inline]
     fn update(&mut self, state: f64, residual: f64) {
         if let Some(r) = &mut self.residual {
+            r.push(residual);
+        }
+        if let Some(r) = &mut self.residual_spread {
             r.push(residual);
         }
         if let Some(s) = &mut self.state {
@@ -475,11 +488,12 @@ impl EwsStream {
     /// Calls `emit(j, value)` for every indicator j of the (full) current window, in order.
     #[inline]
     fn evaluate(&mut self, emit: &mut impl FnMut(usize, Option<f64>)) {
-        let (m2, m3, m4) = self
-            .residual
-            .as_ref()
-            .map_or((0.0, 0.0, 0.0), RollingMoments::central_sums);
-        let n = self.residual.as_ref().map_or(0, RollingMoments::len) as f64;
+        let ((m2, m3, m4), n) = match (&self.residual, &self.residual_spread) {
+            (Some(r), _) => (r.central_sums(), r.len()),
+            (None, Some(r)) => ((r.central2(), 0.0, 0.0), r.len()),
+            (None, None) => ((0.0, 0.0, 0.0), 0),
+        };
+        let n = n as f64;
         let variance = (n > 1.0).then(|| m2 / (n - 1.0));
         let (skew, kurt) = if self.shape {
             (
@@ -694,23 +708,32 @@ fn rolling_columns(
     convention: Convention,
 ) -> Result<Vec<IndicatorColumn>, EwsError> {
     let n = state.len();
-    let mut cols: Vec<Vec<Option<f64>>> = (0..indicators.len())
-        .map(|_| Vec::with_capacity(n))
-        .collect();
-    let mut stream = EwsStream::new(window.max(2), indicators, convention)?;
-    let too_short = window < 2;
-    for (i, r) in detrended.residuals.iter().enumerate() {
-        match r {
-            Some(r) if !too_short => {
-                stream.update(state[i], *r);
-                if stream.seen < stream.window {
-                    cols.iter_mut().for_each(|c| c.push(None));
-                } else {
-                    stream.evaluate(&mut |j, v| cols[j].push(v));
+    let stream = EwsStream::new(window.max(2), indicators, convention)?;
+    let mut cols: Vec<Vec<Option<f64>>> = Vec::new();
+    if window < 2 {
+        cols = vec![vec![None; n]; indicators.len()];
+    } else if detrended.residuals.iter().all(Option::is_some) {
+        let residuals: Vec<f64> = detrended.residuals.iter().flatten().copied().collect();
+        stream.fill_columns(state, &residuals, &mut cols);
+    } else {
+        // Rows without a residual are skipped by the windows and get no indicator.
+        let rows: Vec<usize> = (0..n)
+            .filter(|&i| detrended.residuals[i].is_some())
+            .collect();
+        let residuals: Vec<f64> = detrended.residuals.iter().flatten().copied().collect();
+        let kept_state: Vec<f64> = rows.iter().map(|&i| state[i]).collect();
+        let mut kept = Vec::new();
+        stream.fill_columns(&kept_state, &residuals, &mut kept);
+        cols = kept
+            .into_iter()
+            .map(|col| {
+                let mut full = vec![None; n];
+                for (&i, v) in rows.iter().zip(col) {
+                    full[i] = v;
                 }
-            }
-            _ => cols.iter_mut().for_each(|c| c.push(None)),
-        }
+                full
+            })
+            .collect();
     }
     Ok(indicators.iter().copied().zip(cols).collect())
 }
@@ -873,29 +896,62 @@ impl<'a> NullSampler<'a> {
     /// τ of every indicator (in order) on each surrogate of `range`, in index order;
     /// parallel over surrogates with per-worker buffers.
     pub(crate) fn taus(&self, range: std::ops::Range<usize>) -> Vec<Vec<Option<f64>>> {
+        self.taus_of(range, &vec![true; self.indicators.len()])
+    }
+
+    /// As [`NullSampler::taus`] for the indicators j with `active[j]` only (the others are
+    /// `None`): the stream keeps only the sums those read, so dropping indicators whose
+    /// outcome is settled saves their work. An indicator's τ does not depend on which other
+    /// indicators are computed with it.
+    pub(crate) fn taus_of(
+        &self,
+        range: std::ops::Range<usize>,
+        active: &[bool],
+    ) -> Vec<Vec<Option<f64>>> {
+        let k = self.indicators.len();
+        let slots: Vec<usize> = (0..k).filter(|&j| active.get(j) == Some(&true)).collect();
+        let subset: Vec<Indicator> = slots.iter().map(|&j| self.indicators[j]).collect();
         let ids: Vec<usize> = range.collect();
+        if subset.is_empty() {
+            return vec![vec![None; k]; ids.len()];
+        }
+        let scatter = |taus: Vec<Option<f64>>| {
+            if slots.len() == k {
+                return taus;
+            }
+            let mut row = vec![None; k];
+            for (&j, t) in slots.iter().zip(taus) {
+                row[j] = t;
+            }
+            row
+        };
         // A few chunks per thread: enough to balance, few enough that building the
         // buffers once per chunk costs nothing.
-        let chunk = ids.len().div_ceil(4 * rayon::current_num_threads()).max(1);
+        let chunk = ids.len().div_ceil(4 * rayon::current_num_threads()).max(4);
         ids.par_chunks(chunk)
             .flat_map_iter(|chunk| {
                 let mut scratch = SamplerScratch {
-                    stream: EwsStream::new(self.window, self.indicators, self.convention).ok(),
+                    stream: EwsStream::new(self.window, &subset, self.convention).ok(),
                     residuals: Vec::new(),
                     state: Vec::new(),
-                    cols: vec![Vec::new(); self.indicators.len()],
+                    cols: vec![Vec::new(); subset.len()],
                     tt: TrendTau::new(),
                     values: Vec::new(),
                 };
                 chunk
                     .iter()
-                    .map(|&i| self.surrogate_taus(i, &mut scratch))
+                    .map(|&i| scatter(self.surrogate_taus(i, &subset, &mut scratch)))
                     .collect::<Vec<_>>()
             })
             .collect()
     }
 
-    fn surrogate_taus(&self, i: usize, scratch: &mut SamplerScratch) -> Vec<Option<f64>> {
+    fn surrogate_taus(
+        &self,
+        i: usize,
+        indicators: &[Indicator],
+        scratch: &mut SamplerScratch,
+    ) -> Vec<Option<f64>> {
         let SamplerScratch {
             stream,
             residuals,
@@ -906,7 +962,7 @@ impl<'a> NullSampler<'a> {
         } = scratch;
         // A window of fewer than 2 points has no indicator (as for the observation).
         let Some(stream) = stream.as_mut().filter(|_| self.window >= 2) else {
-            return vec![None; self.indicators.len()];
+            return vec![None; indicators.len()];
         };
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         rng.set_stream(i as u64);
@@ -919,18 +975,9 @@ impl<'a> NullSampler<'a> {
             }
             None => residuals,
         };
-        stream.reset();
-        cols.iter_mut().for_each(Vec::clear);
-        for (&x, &r) in state.iter().zip(residuals.iter()) {
-            stream.update(x, r);
-            if stream.seen < stream.window {
-                cols.iter_mut().for_each(|c| c.push(None));
-            } else {
-                stream.evaluate(&mut |j, v| cols[j].push(v));
-            }
-        }
+        stream.fill_columns(state, residuals, cols);
         if self.increasing {
-            trend_taus(self.indicators, |j| cols[j].as_slice(), tt, values)
+            trend_taus(indicators, |j| cols[j].as_slice(), tt, values)
         } else {
             cols.iter().map(|c| tau_of(&self.times, c)).collect()
         }

@@ -311,6 +311,11 @@ impl RollingMeanVariance {
     pub fn variance(&self, ddof: usize) -> Option<f64> {
         self.inner.variance(ddof)
     }
+
+    /// M2 = Σ(x − x̄)², the first of [`RollingMoments::central_sums`] (the same bits).
+    pub fn central2(&self) -> f64 {
+        self.inner.central2()
+    }
 }
 
 /// Mean and variance of everything pushed so far (an expanding window), by Welford's
@@ -437,6 +442,7 @@ mod tests {
                 full.variance(1).map(f64::to_bits),
                 level.variance(1).map(f64::to_bits)
             );
+            assert_eq!(full.central_sums().0.to_bits(), level.central2().to_bits());
         }
     }
 
