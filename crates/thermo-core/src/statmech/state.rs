@@ -177,6 +177,51 @@ pub struct MoveState {
     sums: Sums,
 }
 
+/// The running sums of one column's cell counts (for the hub term).
+#[derive(Debug, Clone, Copy)]
+struct ColumnSums {
+    /// Cells of the column with a positive count.
+    n: u32,
+    /// Sum of the squared counts.
+    sq: u64,
+    /// `sq / n` (0 when `n` is 0).
+    term: f64,
+}
+
+/// Steps cell count `old` (of column `c`) by ±1, updating `sums` and the column's running
+/// sums, and returns the new count. The one place that arithmetic lives, so a state change
+/// and an evaluation on copies round identically.
+#[inline]
+fn step_cell(
+    xlnx: &[f64],
+    cols: usize,
+    sums: &mut Sums,
+    column: &mut ColumnSums,
+    c: usize,
+    old: u32,
+    up: bool,
+) -> u32 {
+    let new = if up { old + 1 } else { old - 1 };
+    sums.clnc += xlnx[new as usize] - xlnx[old as usize];
+    if c + 1 < cols {
+        let n_new = if up { column.n + 1 } else { column.n - 1 };
+        let sq_new = column.sq + u64::from(new) * u64::from(new) - u64::from(old) * u64::from(old);
+        let term = if n_new == 0 {
+            0.0
+        } else {
+            sq_new as f64 / f64::from(n_new)
+        };
+        sums.hub_acc += term - column.term;
+        *column = ColumnSums {
+            n: n_new,
+            sq: sq_new,
+            term,
+        };
+        sums.rotated += if up { 1 } else { -1 };
+    }
+    new
+}
+
 /// The slot of (block, column), or `NO_SLOT`.
 fn slot_in(block_slot_start: &[u32], block_slots: &[(u32, u32)], block: u32, col: u32) -> u32 {
     let lo = block_slot_start[block as usize] as usize;
@@ -561,25 +606,75 @@ impl MoveState {
     fn cell_change(&mut self, p: usize, c: usize, up: bool) {
         let idx = p * self.cols + c;
         let old = self.cell[idx];
-        let new = if up { old + 1 } else { old - 1 };
-        self.cell[idx] = new;
-        self.sums.clnc += self.xlnx[new as usize] - self.xlnx[old as usize];
-        if c + 1 < self.cols {
-            let n_old = self.col_n[c];
-            let sq_old = self.col_sq[c];
-            let n_new = if up { n_old + 1 } else { n_old - 1 };
-            let sq_new = sq_old + u64::from(new) * u64::from(new) - u64::from(old) * u64::from(old);
-            let term = if n_new == 0 {
-                0.0
-            } else {
-                sq_new as f64 / f64::from(n_new)
-            };
-            self.sums.hub_acc += term - self.col_term[c];
-            self.col_term[c] = term;
-            self.col_n[c] = n_new;
-            self.col_sq[c] = sq_new;
-            self.sums.rotated += if up { 1 } else { -1 };
+        let mut column = self.column_sums(c);
+        self.cell[idx] = step_cell(
+            &self.xlnx,
+            self.cols,
+            &mut self.sums,
+            &mut column,
+            c,
+            old,
+            up,
+        );
+        self.col_n[c] = column.n;
+        self.col_sq[c] = column.sq;
+        self.col_term[c] = column.term;
+    }
+
+    #[inline]
+    fn column_sums(&self, c: usize) -> ColumnSums {
+        ColumnSums {
+            n: self.col_n[c],
+            sq: self.col_sq[c],
+            term: self.col_term[c],
         }
+    }
+
+    /// E = U − t·S after `mv`, without changing the state, for the work-only moves whose
+    /// effect on the running sums is a few cell steps: a swap of two present persons, and a
+    /// reassignment between two present persons on a work rotation. The sums are updated on
+    /// copies by exactly the operations (same order, same rounding) [`MoveState::apply`]
+    /// performs, so the value is bit-identical to applying the move and measuring. `None`
+    /// for every other move (apply it to measure).
+    #[inline]
+    pub fn energy_after(&self, mv: Move, entropy_temperature: f64) -> Option<f64> {
+        let cols = self.cols;
+        let cell = |p: u32, c: usize| self.cell[p as usize * cols + c];
+        let mut s = self.sums;
+        match mv {
+            Move::SwapPersons { a, b } => {
+                let (pa, pb) = (self.person[a as usize], self.person[b as usize]);
+                if pa == VACANT || pb == VACANT {
+                    return None;
+                }
+                let (ca, cb) = (self.col[a as usize] as usize, self.col[b as usize] as usize);
+                if ca != cb {
+                    // The four cells are distinct (pa ≠ pb, ca ≠ cb); columns ca and cb
+                    // each take two steps, in `apply`'s order.
+                    let (mut col_a, mut col_b) = (self.column_sums(ca), self.column_sums(cb));
+                    let x = &self.xlnx;
+                    step_cell(x, cols, &mut s, &mut col_a, ca, cell(pa, ca), false);
+                    step_cell(x, cols, &mut s, &mut col_b, cb, cell(pb, cb), false);
+                    step_cell(x, cols, &mut s, &mut col_a, ca, cell(pb, ca), true);
+                    step_cell(x, cols, &mut s, &mut col_b, cb, cell(pa, cb), true);
+                }
+            }
+            Move::Reassign { a, from, to } => {
+                let c = self.col[a as usize] as usize;
+                if from == VACANT || to == VACANT || !self.work_col[c] || from == to {
+                    return None;
+                }
+                let lf = i64::from(self.load[from as usize] - 1);
+                let lt = i64::from(self.load[to as usize]);
+                s.load_sq += 2 * lt + 1 - (2 * lf + 1);
+                let mut column = self.column_sums(c);
+                let x = &self.xlnx;
+                step_cell(x, cols, &mut s, &mut column, c, cell(from, c), false);
+                step_cell(x, cols, &mut s, &mut column, c, cell(to, c), true);
+            }
+            Move::ChangeRotation { .. } => return None,
+        }
+        Some(self.energy_from(&s, entropy_temperature))
     }
 
     /// Puts person `p` (or [`VACANT`]) on assignment `a` (which must be empty).
