@@ -606,19 +606,26 @@ impl MoveState {
     fn cell_change(&mut self, p: usize, c: usize, up: bool) {
         let idx = p * self.cols + c;
         let old = self.cell[idx];
-        let mut column = self.column_sums(c);
-        self.cell[idx] = step_cell(
-            &self.xlnx,
-            self.cols,
-            &mut self.sums,
-            &mut column,
-            c,
-            old,
-            up,
-        );
-        self.col_n[c] = column.n;
-        self.col_sq[c] = column.sq;
-        self.col_term[c] = column.term;
+        if c + 1 < self.cols {
+            let mut column = self.column_sums(c);
+            self.cell[idx] = step_cell(
+                &self.xlnx,
+                self.cols,
+                &mut self.sums,
+                &mut column,
+                c,
+                old,
+                up,
+            );
+            self.col_n[c] = column.n;
+            self.col_sq[c] = column.sq;
+            self.col_term[c] = column.term;
+        } else {
+            // The last column (no rotation) has no hub term: only the cell entropy moves.
+            let new = if up { old + 1 } else { old - 1 };
+            self.cell[idx] = new;
+            self.sums.clnc += self.xlnx[new as usize] - self.xlnx[old as usize];
+        }
     }
 
     #[inline]
@@ -630,12 +637,12 @@ impl MoveState {
         }
     }
 
-    /// E = U − t·S after `mv`, without changing the state, for the work-only moves whose
-    /// effect on the running sums is a few cell steps: a swap of two present persons, and a
-    /// reassignment between two present persons on a work rotation. The sums are updated on
-    /// copies by exactly the operations (same order, same rounding) [`MoveState::apply`]
-    /// performs, so the value is bit-identical to applying the move and measuring. `None`
-    /// for every other move (apply it to measure).
+    /// E = U − t·S after `mv`, without changing the state, for the moves of present persons:
+    /// a swap of two present persons, a reassignment between two present persons on a work
+    /// rotation, and a rotation change. The sums are updated on copies by exactly the
+    /// operations (same order, same rounding) [`MoveState::apply`] performs, so the value is
+    /// bit-identical to applying the move and measuring. `None` for a move that involves a
+    /// vacancy (apply it to measure).
     #[inline]
     pub fn energy_after(&self, mv: Move, entropy_temperature: f64) -> Option<f64> {
         let cols = self.cols;
@@ -672,7 +679,50 @@ impl MoveState {
                 step_cell(x, cols, &mut s, &mut column, c, cell(from, c), false);
                 step_cell(x, cols, &mut s, &mut column, c, cell(to, c), true);
             }
-            Move::ChangeRotation { .. } => return None,
+            Move::ChangeRotation { a, from, to } => {
+                let au = a as usize;
+                let p = self.person[au];
+                let c = self.col[au] as usize;
+                let to = to as usize;
+                if p == VACANT || c != from as usize || to == c {
+                    return None;
+                }
+                // take(a): the person leaves column c and the assignment's slot.
+                let mut load = self.load[p as usize];
+                if self.work_col[c] {
+                    load -= 1;
+                    s.load_sum -= 1;
+                    s.load_sq -= 2 * i64::from(load) + 1;
+                }
+                let mut column = self.column_sums(c);
+                step_cell(&self.xlnx, cols, &mut s, &mut column, c, cell(p, c), false);
+                s.assigned -= 1;
+                let old_slot = self.slot[au];
+                if old_slot != NO_SLOT && self.covers[au] {
+                    let cov = self.coverage[old_slot as usize] - 1;
+                    if cov < self.slot_min[old_slot as usize] {
+                        s.shortfall += 1;
+                    }
+                }
+                // add(a, p) on column `to` (a different cell and column).
+                if self.work_col[to] {
+                    s.load_sum += 1;
+                    s.load_sq += 2 * i64::from(load) + 1;
+                }
+                let mut column = self.column_sums(to);
+                step_cell(&self.xlnx, cols, &mut s, &mut column, to, cell(p, to), true);
+                s.assigned += 1;
+                let new_slot = self.slot_of(self.block[au], to as u32);
+                if new_slot != NO_SLOT && self.covers[au] {
+                    let mut cov = self.coverage[new_slot as usize];
+                    if new_slot == old_slot {
+                        cov -= 1;
+                    }
+                    if cov < self.slot_min[new_slot as usize] {
+                        s.shortfall -= 1;
+                    }
+                }
+            }
         }
         Some(self.energy_from(&s, entropy_temperature))
     }
