@@ -139,9 +139,9 @@ pub struct MoveState {
     covers: Vec<bool>,
     /// State assignments `0..movable` are movable; the rest stay put.
     movable: usize,
-    block_day: Vec<u32>,
-    days: usize,
-    away: Vec<bool>,
+    /// Whether each person is away on each block, indexed `[block * people + person]` like
+    /// `occupancy`, so the eligibility test reads both at one index.
+    away_block: Vec<bool>,
     skill_ok: Vec<bool>,
     active: Vec<bool>,
     active_count: i64,
@@ -256,10 +256,9 @@ pub struct StateTemplate {
     people: usize,
     cols: usize,
     work_col: Vec<bool>,
-    block_day: Vec<u32>,
-    days: usize,
     nblocks: usize,
-    away: Vec<bool>,
+    /// `[block * people + person]`: away (approved absence) on the block's day.
+    away_block: Vec<bool>,
     skill_ok: Vec<bool>,
     block_slot_start: Vec<u32>,
     block_slots: Vec<(u32, u32)>,
@@ -331,6 +330,14 @@ impl StateTemplate {
             None => Vec::new(),
         };
         let nblocks = block_dates.len();
+        let mut away_block = vec![false; nblocks * people];
+        if days > 0 {
+            for (b, &d) in block_day.iter().enumerate() {
+                for p in 0..people {
+                    away_block[b * people + p] = away[p * days + d as usize];
+                }
+            }
+        }
 
         let mut skill_ok = vec![true; people * cols];
         for (p, person) in schedule.people.iter().enumerate() {
@@ -432,10 +439,8 @@ impl StateTemplate {
             people,
             cols,
             work_col,
-            block_day,
-            days,
             nblocks,
-            away,
+            away_block,
             skill_ok,
             block_slot_start,
             block_slots,
@@ -535,9 +540,7 @@ impl StateTemplate {
             block,
             covers,
             movable,
-            block_day: self.block_day.clone(),
-            days: self.days,
-            away: self.away.clone(),
+            away_block: self.away_block.clone(),
             skill_ok: self.skill_ok.clone(),
             active_count: active.iter().filter(|&&x| x).count() as i64,
             active,
@@ -1186,11 +1189,11 @@ impl MoveState {
     #[inline]
     pub fn eligible(&self, p: u32, a: u32, col: u32) -> bool {
         let pu = p as usize;
-        let b = self.block[a as usize] as usize;
+        let at = self.block[a as usize] as usize * self.people + pu;
         self.active[pu]
             && self.skill_ok[pu * self.cols + col as usize]
-            && (self.days == 0 || !self.away[pu * self.days + self.block_day[b] as usize])
-            && self.occupancy[b * self.people + pu] == 0
+            && !self.away_block[at]
+            && self.occupancy[at] == 0
     }
 
     /// Persons who could take a vacant or reassigned assignment `a` in its rotation.
