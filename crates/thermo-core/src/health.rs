@@ -20,7 +20,7 @@ use crate::baselines::spc::WesternElectricChart;
 use crate::baselines::sta_lta::{Trigger, detect};
 use crate::entropy::{EntropyMonitor, EntropyReport, shannon_from_counts};
 use crate::ews::detector::{PhaseTransitionRisk, TransitionSeverity};
-use crate::model::{Schedule, Session};
+use crate::model::{Schedule, Session, day_number};
 use crate::queueing::utilization::{UtilizationLevel, UtilizationReport};
 use crate::report::{AnalysisConfig, AnalysisReport};
 use crate::resilience::ResilienceError;
@@ -760,8 +760,10 @@ fn entropy_trend(schedule: &Schedule, at: NaiveDate, config: &AnalysisConfig) ->
     let first = at - Duration::days(days - 1);
     let span = (days + window) as usize;
     let mut by_day: Vec<Vec<u32>> = vec![Vec::new(); span];
+    let first_day = i64::from(day_number(first));
+    let block_day = schedule.block_day_numbers();
     for a in &schedule.assignments {
-        let d = (schedule.assignment_date(a) - first).num_days();
+        let d = i64::from(block_day[a.block.index()]) - first_day;
         if (0..span as i64).contains(&d) {
             by_day[d as usize].push(a.person.0);
         }
@@ -914,8 +916,10 @@ fn baselines(
     let weeks = (h.spc_weeks as usize).max(13);
     let start = at - Duration::days(7 * weeks as i64);
     let mut weekly = vec![0.0f64; n * weeks];
+    let start_day = i64::from(day_number(start));
+    let block_day = schedule.block_day_numbers();
     for a in &schedule.assignments {
-        let d = (schedule.assignment_date(a) - start).num_days();
+        let d = i64::from(block_day[a.block.index()]) - start_day;
         if (0..7 * weeks as i64).contains(&d) {
             weekly[a.person.index() * weeks + (d / 7) as usize] +=
                 assignment_hours(schedule, a, h.hours_per_session);

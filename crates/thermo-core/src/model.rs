@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Dense index of a person in [`Schedule::people`].
@@ -482,6 +482,14 @@ impl Schedule {
         self.blocks[a.block.index()].date
     }
 
+    /// The day number of every block, indexed by [`BlockIdx`] (see [`day_number`]).
+    ///
+    /// Per-assignment passes subtract and compare these integers instead of doing calendar
+    /// arithmetic once per assignment.
+    pub fn block_day_numbers(&self) -> Vec<i32> {
+        self.blocks.iter().map(|b| day_number(b.date)).collect()
+    }
+
     /// Earliest and latest date over assignments, absences, swaps and calendar rows.
     pub fn date_range(&self) -> Option<(NaiveDate, NaiveDate)> {
         let dates = self
@@ -515,24 +523,36 @@ impl Schedule {
 
     /// Metric series grouped by name (first-appearance order), each sorted by time.
     pub fn metric_series(&self) -> Vec<MetricSeries> {
-        let mut order: Vec<String> = Vec::new();
-        let mut by_name: HashMap<&str, Vec<(DateTime<Utc>, f64)>> = HashMap::new();
+        // Programs carry a handful of metrics: up to this many names a linear scan is
+        // cheaper than hashing every sample's name.
+        const LINEAR_SCAN_NAMES: usize = 8;
+        let mut names: Vec<&str> = Vec::new();
+        let mut groups: Vec<Vec<(DateTime<Utc>, f64)>> = Vec::new();
+        let mut group_of: HashMap<&str, usize> = HashMap::new();
         for s in &self.metrics {
-            let entry = by_name.entry(s.metric.as_str()).or_default();
-            if entry.is_empty() {
-                order.push(s.metric.clone());
-            }
-            entry.push((s.timestamp, s.value));
+            let name = s.metric.as_str();
+            let found = if names.len() <= LINEAR_SCAN_NAMES {
+                names.iter().position(|n| *n == name)
+            } else {
+                group_of.get(name).copied()
+            };
+            let g = found.unwrap_or_else(|| {
+                group_of.insert(name, names.len());
+                names.push(name);
+                groups.push(Vec::new());
+                names.len() - 1
+            });
+            groups[g].push((s.timestamp, s.value));
         }
-        order
+        names
             .into_iter()
-            .map(|name| {
-                let mut points = by_name.remove(name.as_str()).unwrap_or_default();
+            .zip(groups)
+            .map(|(name, mut points)| {
                 // Stable sort keeps input order for equal timestamps.
                 points.sort_by_key(|(t, _)| *t);
                 let (timestamps, values) = points.into_iter().unzip();
                 MetricSeries {
-                    metric: name,
+                    metric: name.to_owned(),
                     timestamps,
                     values,
                 }
@@ -578,6 +598,12 @@ impl Schedule {
         }
         away
     }
+}
+
+/// A date as a day number (days since 0001-01-01 of the proleptic Gregorian calendar, that
+/// day being 1): the difference of two day numbers is the number of days between the dates.
+pub fn day_number(date: NaiveDate) -> i32 {
+    date.num_days_from_ce()
 }
 
 /// Builds a [`Schedule`], interning ids to dense indices in insertion order.
@@ -886,5 +912,56 @@ mod tests {
         assert_eq!(series[0].metric, "u");
         assert_eq!(series[0].values, vec![1.0, 2.0]);
         assert_eq!(series[1].metric, "c");
+    }
+
+    #[test]
+    fn metric_series_with_many_names_keeps_first_appearance_order() {
+        let mut b = ScheduleBuilder::new();
+        let t0 = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        // More names than the linear scan handles, interleaved, newest sample first.
+        for day in (0..3i64).rev() {
+            for m in 0..20 {
+                b.add_metric(MetricSample {
+                    timestamp: t0 + chrono::Duration::days(day),
+                    metric: format!("m{}", (m * 7) % 20),
+                    value: (day * 100 + m) as f64,
+                })
+                .unwrap();
+            }
+        }
+        let series = b.build().metric_series();
+        let names: Vec<String> = (0..20).map(|m| format!("m{}", (m * 7) % 20)).collect();
+        assert_eq!(
+            series.iter().map(|s| s.metric.clone()).collect::<Vec<_>>(),
+            names
+        );
+        for (m, s) in series.iter().enumerate() {
+            assert_eq!(s.values, vec![m as f64, (100 + m) as f64, (200 + m) as f64]);
+            assert!(s.timestamps.windows(2).all(|w| w[0] < w[1]));
+        }
+    }
+
+    #[test]
+    fn day_numbers_subtract_to_day_differences() {
+        let mut b = ScheduleBuilder::new();
+        b.add_person(Person::new("a")).unwrap();
+        for d in ["2024-02-28", "2024-03-01", "2023-12-31"] {
+            b.assign("a", date(d), Session::Am, None, AssignmentRole::Primary)
+                .unwrap();
+        }
+        let s = b.build();
+        let days = s.block_day_numbers();
+        assert_eq!(days.len(), 3);
+        assert_eq!(days[1] - days[0], 2, "2024 is a leap year");
+        assert_eq!(days[0] - days[2], 59);
+        assert_eq!(day_number(date("0001-01-01")), 1);
+        for (i, b) in s.blocks.iter().enumerate() {
+            assert_eq!(
+                i64::from(days[i] - days[2]),
+                (b.date - date("2023-12-31")).num_days()
+            );
+        }
     }
 }

@@ -273,4 +273,28 @@ proptest! {
             }
         }
     }
+
+    /// The energy after a move evaluated without applying it is the energy after applying
+    /// it, bit for bit, along a chain of applied moves (vacancies included).
+    #[test]
+    fn energy_after_is_the_energy_after_the_move(seed in 0u64..1000, who in 0u32..12) {
+        let s = common::generated(12, 10, seed);
+        let mut state =
+            MoveState::new(&s, Scope::all(), &[PersonIdx(who)], &EnergyModel::default()).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut evaluated = 0;
+        for step in 0..400 {
+            let Some(mv) = state.propose(&mut rng, step % 2 == 0) else { continue };
+            for t in [0.0, 1.0, 2.5] {
+                let Some(predicted) = state.energy_after(mv, t) else { continue };
+                evaluated += 1;
+                let (_, undo) = state.try_move(mv, t);
+                let actual = state.energy(t);
+                state.reject(undo);
+                prop_assert_eq!(predicted.to_bits(), actual.to_bits());
+            }
+            state.apply(mv);
+        }
+        prop_assert!(evaluated > 0);
+    }
 }

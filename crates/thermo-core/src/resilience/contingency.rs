@@ -29,12 +29,10 @@
 //! index. The whole analysis runs in O(A log A + Σ_{slack(s) ≤ 1} C(|members(s)|, 2)) plus
 //! the replacement search, with no per-pair scan of slots and no cap on pairs.
 
-use std::collections::HashMap;
-
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{BlockIdx, PersonIdx, RotationIdx, Schedule, Session};
+use crate::model::{BlockIdx, PersonIdx, RotationIdx, Schedule, Session, day_number};
 
 /// Contingency settings (`[contingency]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -331,9 +329,15 @@ impl SlotIndex {
             .assignment_date_range()
             .map_or(0, |(lo, hi)| (hi - lo).num_days() as usize + 1);
         let away = first_date.map_or_else(Vec::new, |f| schedule.absence_matrix(f, days));
-        let is_away = |p: usize, date: NaiveDate| -> bool {
-            first_date.is_some_and(|f| away[p * days + (date - f).num_days() as usize])
-        };
+        // Day of every block counted from the first date: integer offsets into `away` and
+        // `rows_by_day`, computed once instead of per assignment.
+        let first_day = first_date.map_or(0, day_number);
+        let block_day: Vec<usize> = schedule
+            .block_day_numbers()
+            .into_iter()
+            .map(|d| (d - first_day) as usize)
+            .collect();
+        let is_away = |p: usize, day: usize| -> bool { away[p * days + day] };
 
         let n_cols = rotations.len();
         let n_cells = blocks.len() * n_cols;
@@ -369,13 +373,9 @@ impl SlotIndex {
         let n_slots = cells.len();
 
         // Rows per date, for overlap of DAY blocks with AM/PM blocks.
-        let mut rows_by_date: HashMap<NaiveDate, Vec<(Session, u32)>> = HashMap::new();
+        let mut rows_by_day: Vec<Vec<(Session, u32)>> = vec![Vec::new(); days];
         for (r, b) in blocks.iter().enumerate() {
-            let blk = schedule.block(*b);
-            rows_by_date
-                .entry(blk.date)
-                .or_default()
-                .push((blk.session, r as u32));
+            rows_by_day[block_day[b.index()]].push((schedule.block(*b).session, r as u32));
         }
 
         let n_rows = blocks.len();
@@ -383,21 +383,18 @@ impl SlotIndex {
         let mut pairs: Vec<(u32, u32)> = Vec::new();
         for a in schedule.assignments.iter().filter(|a| a.role.covers()) {
             let blk = schedule.block(a.block);
+            let day = block_day[a.block.index()];
             let p = a.person.index();
-            if let Some(rows) = rows_by_date.get(&blk.date) {
-                for &(session, row) in rows {
-                    if session == blk.session
-                        || session == Session::Day
-                        || blk.session == Session::Day
-                    {
-                        busy[p * n_rows + row as usize] = true;
-                    }
+            for &(session, row) in &rows_by_day[day] {
+                if session == blk.session || session == Session::Day || blk.session == Session::Day
+                {
+                    busy[p * n_rows + row as usize] = true;
                 }
             }
             let row = row_of[a.block.index()];
             let Some(rot) = a.rotation else { continue };
             let col = col_of[rot.index()];
-            if row == u32::MAX || col == u32::MAX || is_away(p, blk.date) {
+            if row == u32::MAX || col == u32::MAX || is_away(p, day) {
                 continue;
             }
             let slot = slot_of_cell[row as usize * n_cols + col as usize];
@@ -448,11 +445,11 @@ impl SlotIndex {
             }
             let (row, col) = index.cells[s];
             let row = row as usize;
-            let date = schedule.block(index.blocks[row]).date;
+            let day = block_day[index.blocks[row].index()];
             let mut free = 0u8;
             for &q in &eligible[col as usize] {
                 let q = q as usize;
-                if !busy[q * n_rows + row] && !is_away(q, date) {
+                if !busy[q * n_rows + row] && !is_away(q, day) {
                     free += 1;
                     if free == 2 {
                         break;

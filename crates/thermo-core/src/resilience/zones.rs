@@ -189,17 +189,30 @@ fn zone_members(schedule: &Schedule, config: &ZonesConfig) -> Membership {
         let z = zone_of(r);
         zones
             .entry(z.clone())
-            .or_insert_with(|| (Vec::new(), vec![false; schedule.people.len()]))
+            .or_insert_with(|| (Vec::new(), Vec::new()))
             .0
             .push(r);
         rot_zone[r] = Some(z);
     }
+    // Zone ordinal (in name order) of every rotation, so the per-assignment pass indexes
+    // vectors instead of looking zone names up.
+    let ordinal: BTreeMap<&str, usize> = zones
+        .keys()
+        .enumerate()
+        .map(|(k, z)| (z.as_str(), k))
+        .collect();
+    let rot_ordinal: Vec<Option<usize>> = rot_zone
+        .iter()
+        .map(|z| z.as_deref().map(|z| ordinal[z]))
+        .collect();
+    let mut members: Vec<Vec<bool>> = vec![vec![false; schedule.people.len()]; zones.len()];
     for a in schedule.assignments.iter().filter(|a| a.role.covers()) {
-        if let Some(z) = a.rotation.and_then(|r| rot_zone[r.index()].as_ref())
-            && let Some(entry) = zones.get_mut(z)
-        {
-            entry.1[a.person.index()] = true;
+        if let Some(k) = a.rotation.and_then(|r| rot_ordinal[r.index()]) {
+            members[k][a.person.index()] = true;
         }
+    }
+    for ((_, flags), zone_members) in zones.values_mut().zip(members) {
+        *flags = zone_members;
     }
     if config.grouping == ZoneGrouping::Units {
         for (p, person) in schedule.people.iter().enumerate() {

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::StatmechError;
 use crate::entropy::schedule_entropy_between;
-use crate::model::{Schedule, SwapStatus};
+use crate::model::{Schedule, SwapStatus, day_number};
 
 /// Weights turning environment events into entropy flux (nats per event or hour).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -287,13 +287,16 @@ fn clustering_label(c: f64) -> &'static str {
 pub fn emergent_patterns(schedule: &Schedule, from: NaiveDate, to: NaiveDate) -> EmergentPatterns {
     let n = schedule.people.len();
     let days = (to - from).num_days().max(0) as usize;
-    let mut slots: std::collections::HashMap<(u32, Option<u32>), Vec<usize>> =
-        std::collections::HashMap::new();
+    // (block, rotation + 1 or 0 for none, person) of every counted assignment; a stable
+    // sort on the slot groups members in assignment order.
+    let mut slot_members: Vec<(u32, u32, usize)> = Vec::new();
     let mut daily = vec![0.0; n * days];
     let mut load = vec![0.0; n];
+    let from_day = day_number(from);
+    let block_day = schedule.block_day_numbers();
     for a in &schedule.assignments {
-        let date = schedule.assignment_date(a);
-        if date < from || date >= to {
+        let day = block_day[a.block.index()] - from_day;
+        if day < 0 || day as usize >= days {
             continue;
         }
         let works = a
@@ -303,20 +306,15 @@ pub fn emergent_patterns(schedule: &Schedule, from: NaiveDate, to: NaiveDate) ->
             continue;
         }
         let p = a.person.index();
-        slots
-            .entry((a.block.0, a.rotation.map(|r| r.0)))
-            .or_default()
-            .push(p);
-        daily[p * days + (date - from).num_days() as usize] += 1.0;
+        slot_members.push((a.block.0, a.rotation.map_or(0, |r| r.0 + 1), p));
+        daily[p * days + day as usize] += 1.0;
         load[p] += 1.0;
     }
     let mut graph = BitGraph::new(n);
-    let mut keys: Vec<_> = slots.keys().copied().collect();
-    keys.sort_unstable();
-    for k in keys {
-        let members = &slots[&k];
-        for (i, &a) in members.iter().enumerate() {
-            for &b in &members[i + 1..] {
+    slot_members.sort_by_key(|&(block, rotation, _)| (block, rotation));
+    for slot in slot_members.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
+        for (i, &(_, _, a)) in slot.iter().enumerate() {
+            for &(_, _, b) in &slot[i + 1..] {
                 graph.add_edge(a, b);
             }
         }

@@ -227,6 +227,19 @@ fn descend_recorded<R: rand::Rng>(
         let Some(mv) = state.propose(rng, fill_vacancies) else {
             continue;
         };
+        // Most proposals are rejected: evaluate them without applying and undoing when
+        // the move allows it (bit-identical to the applied value).
+        if let Some(after) = state.energy_after(mv, temperature) {
+            if after - energy < 0.0 {
+                state.apply(mv);
+                accepted += 1;
+                energy = after;
+                if let Some(j) = journal.as_deref_mut() {
+                    j.push(mv);
+                }
+            }
+            continue;
+        }
         let (after, undo) = state.try_move_from(mv, temperature);
         if after - energy < 0.0 {
             accepted += 1;

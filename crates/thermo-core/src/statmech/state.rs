@@ -139,9 +139,9 @@ pub struct MoveState {
     covers: Vec<bool>,
     /// State assignments `0..movable` are movable; the rest stay put.
     movable: usize,
-    block_day: Vec<u32>,
-    days: usize,
-    away: Vec<bool>,
+    /// Whether each person is away on each block, indexed `[block * people + person]` like
+    /// `occupancy`, so the eligibility test reads both at one index.
+    away_block: Vec<bool>,
     skill_ok: Vec<bool>,
     active: Vec<bool>,
     active_count: i64,
@@ -175,6 +175,51 @@ pub struct MoveState {
     col_sq: Vec<u64>,
     col_term: Vec<f64>,
     sums: Sums,
+}
+
+/// The running sums of one column's cell counts (for the hub term).
+#[derive(Debug, Clone, Copy)]
+struct ColumnSums {
+    /// Cells of the column with a positive count.
+    n: u32,
+    /// Sum of the squared counts.
+    sq: u64,
+    /// `sq / n` (0 when `n` is 0).
+    term: f64,
+}
+
+/// Steps cell count `old` (of column `c`) by ±1, updating `sums` and the column's running
+/// sums, and returns the new count. The one place that arithmetic lives, so a state change
+/// and an evaluation on copies round identically.
+#[inline]
+fn step_cell(
+    xlnx: &[f64],
+    cols: usize,
+    sums: &mut Sums,
+    column: &mut ColumnSums,
+    c: usize,
+    old: u32,
+    up: bool,
+) -> u32 {
+    let new = if up { old + 1 } else { old - 1 };
+    sums.clnc += xlnx[new as usize] - xlnx[old as usize];
+    if c + 1 < cols {
+        let n_new = if up { column.n + 1 } else { column.n - 1 };
+        let sq_new = column.sq + u64::from(new) * u64::from(new) - u64::from(old) * u64::from(old);
+        let term = if n_new == 0 {
+            0.0
+        } else {
+            sq_new as f64 / f64::from(n_new)
+        };
+        sums.hub_acc += term - column.term;
+        *column = ColumnSums {
+            n: n_new,
+            sq: sq_new,
+            term,
+        };
+        sums.rotated += if up { 1 } else { -1 };
+    }
+    new
 }
 
 /// The slot of (block, column), or `NO_SLOT`.
@@ -211,10 +256,9 @@ pub struct StateTemplate {
     people: usize,
     cols: usize,
     work_col: Vec<bool>,
-    block_day: Vec<u32>,
-    days: usize,
     nblocks: usize,
-    away: Vec<bool>,
+    /// `[block * people + person]`: away (approved absence) on the block's day.
+    away_block: Vec<bool>,
     skill_ok: Vec<bool>,
     block_slot_start: Vec<u32>,
     block_slots: Vec<(u32, u32)>,
@@ -286,6 +330,14 @@ impl StateTemplate {
             None => Vec::new(),
         };
         let nblocks = block_dates.len();
+        let mut away_block = vec![false; nblocks * people];
+        if days > 0 {
+            for (b, &d) in block_day.iter().enumerate() {
+                for p in 0..people {
+                    away_block[b * people + p] = away[p * days + d as usize];
+                }
+            }
+        }
 
         let mut skill_ok = vec![true; people * cols];
         for (p, person) in schedule.people.iter().enumerate() {
@@ -387,10 +439,8 @@ impl StateTemplate {
             people,
             cols,
             work_col,
-            block_day,
-            days,
             nblocks,
-            away,
+            away_block,
             skill_ok,
             block_slot_start,
             block_slots,
@@ -490,9 +540,7 @@ impl StateTemplate {
             block,
             covers,
             movable,
-            block_day: self.block_day.clone(),
-            days: self.days,
-            away: self.away.clone(),
+            away_block: self.away_block.clone(),
             skill_ok: self.skill_ok.clone(),
             active_count: active.iter().filter(|&&x| x).count() as i64,
             active,
@@ -561,25 +609,125 @@ impl MoveState {
     fn cell_change(&mut self, p: usize, c: usize, up: bool) {
         let idx = p * self.cols + c;
         let old = self.cell[idx];
-        let new = if up { old + 1 } else { old - 1 };
-        self.cell[idx] = new;
-        self.sums.clnc += self.xlnx[new as usize] - self.xlnx[old as usize];
         if c + 1 < self.cols {
-            let n_old = self.col_n[c];
-            let sq_old = self.col_sq[c];
-            let n_new = if up { n_old + 1 } else { n_old - 1 };
-            let sq_new = sq_old + u64::from(new) * u64::from(new) - u64::from(old) * u64::from(old);
-            let term = if n_new == 0 {
-                0.0
-            } else {
-                sq_new as f64 / f64::from(n_new)
-            };
-            self.sums.hub_acc += term - self.col_term[c];
-            self.col_term[c] = term;
-            self.col_n[c] = n_new;
-            self.col_sq[c] = sq_new;
-            self.sums.rotated += if up { 1 } else { -1 };
+            let mut column = self.column_sums(c);
+            self.cell[idx] = step_cell(
+                &self.xlnx,
+                self.cols,
+                &mut self.sums,
+                &mut column,
+                c,
+                old,
+                up,
+            );
+            self.col_n[c] = column.n;
+            self.col_sq[c] = column.sq;
+            self.col_term[c] = column.term;
+        } else {
+            // The last column (no rotation) has no hub term: only the cell entropy moves.
+            let new = if up { old + 1 } else { old - 1 };
+            self.cell[idx] = new;
+            self.sums.clnc += self.xlnx[new as usize] - self.xlnx[old as usize];
         }
+    }
+
+    #[inline]
+    fn column_sums(&self, c: usize) -> ColumnSums {
+        ColumnSums {
+            n: self.col_n[c],
+            sq: self.col_sq[c],
+            term: self.col_term[c],
+        }
+    }
+
+    /// E = U − t·S after `mv`, without changing the state, for the moves of present persons:
+    /// a swap of two present persons, a reassignment between two present persons on a work
+    /// rotation, and a rotation change. The sums are updated on copies by exactly the
+    /// operations (same order, same rounding) [`MoveState::apply`] performs, so the value is
+    /// bit-identical to applying the move and measuring. `None` for a move that involves a
+    /// vacancy (apply it to measure).
+    #[inline]
+    pub fn energy_after(&self, mv: Move, entropy_temperature: f64) -> Option<f64> {
+        let cols = self.cols;
+        let cell = |p: u32, c: usize| self.cell[p as usize * cols + c];
+        let mut s = self.sums;
+        match mv {
+            Move::SwapPersons { a, b } => {
+                let (pa, pb) = (self.person[a as usize], self.person[b as usize]);
+                if pa == VACANT || pb == VACANT {
+                    return None;
+                }
+                let (ca, cb) = (self.col[a as usize] as usize, self.col[b as usize] as usize);
+                if ca != cb {
+                    // The four cells are distinct (pa ≠ pb, ca ≠ cb); columns ca and cb
+                    // each take two steps, in `apply`'s order.
+                    let (mut col_a, mut col_b) = (self.column_sums(ca), self.column_sums(cb));
+                    let x = &self.xlnx;
+                    step_cell(x, cols, &mut s, &mut col_a, ca, cell(pa, ca), false);
+                    step_cell(x, cols, &mut s, &mut col_b, cb, cell(pb, cb), false);
+                    step_cell(x, cols, &mut s, &mut col_a, ca, cell(pb, ca), true);
+                    step_cell(x, cols, &mut s, &mut col_b, cb, cell(pa, cb), true);
+                }
+            }
+            Move::Reassign { a, from, to } => {
+                let c = self.col[a as usize] as usize;
+                if from == VACANT || to == VACANT || !self.work_col[c] || from == to {
+                    return None;
+                }
+                let lf = i64::from(self.load[from as usize] - 1);
+                let lt = i64::from(self.load[to as usize]);
+                s.load_sq += 2 * lt + 1 - (2 * lf + 1);
+                let mut column = self.column_sums(c);
+                let x = &self.xlnx;
+                step_cell(x, cols, &mut s, &mut column, c, cell(from, c), false);
+                step_cell(x, cols, &mut s, &mut column, c, cell(to, c), true);
+            }
+            Move::ChangeRotation { a, from, to } => {
+                let au = a as usize;
+                let p = self.person[au];
+                let c = self.col[au] as usize;
+                let to = to as usize;
+                if p == VACANT || c != from as usize || to == c {
+                    return None;
+                }
+                // take(a): the person leaves column c and the assignment's slot.
+                let mut load = self.load[p as usize];
+                if self.work_col[c] {
+                    load -= 1;
+                    s.load_sum -= 1;
+                    s.load_sq -= 2 * i64::from(load) + 1;
+                }
+                let mut column = self.column_sums(c);
+                step_cell(&self.xlnx, cols, &mut s, &mut column, c, cell(p, c), false);
+                s.assigned -= 1;
+                let old_slot = self.slot[au];
+                if old_slot != NO_SLOT && self.covers[au] {
+                    let cov = self.coverage[old_slot as usize] - 1;
+                    if cov < self.slot_min[old_slot as usize] {
+                        s.shortfall += 1;
+                    }
+                }
+                // add(a, p) on column `to` (a different cell and column).
+                if self.work_col[to] {
+                    s.load_sum += 1;
+                    s.load_sq += 2 * i64::from(load) + 1;
+                }
+                let mut column = self.column_sums(to);
+                step_cell(&self.xlnx, cols, &mut s, &mut column, to, cell(p, to), true);
+                s.assigned += 1;
+                let new_slot = self.slot_of(self.block[au], to as u32);
+                if new_slot != NO_SLOT && self.covers[au] {
+                    let mut cov = self.coverage[new_slot as usize];
+                    if new_slot == old_slot {
+                        cov -= 1;
+                    }
+                    if cov < self.slot_min[new_slot as usize] {
+                        s.shortfall -= 1;
+                    }
+                }
+            }
+        }
+        Some(self.energy_from(&s, entropy_temperature))
     }
 
     /// Puts person `p` (or [`VACANT`]) on assignment `a` (which must be empty).
@@ -1041,11 +1189,11 @@ impl MoveState {
     #[inline]
     pub fn eligible(&self, p: u32, a: u32, col: u32) -> bool {
         let pu = p as usize;
-        let b = self.block[a as usize] as usize;
+        let at = self.block[a as usize] as usize * self.people + pu;
         self.active[pu]
             && self.skill_ok[pu * self.cols + col as usize]
-            && (self.days == 0 || !self.away[pu * self.days + self.block_day[b] as usize])
-            && self.occupancy[b * self.people + pu] == 0
+            && !self.away_block[at]
+            && self.occupancy[at] == 0
     }
 
     /// Persons who could take a vacant or reassigned assignment `a` in its rotation.
