@@ -905,11 +905,7 @@ async fn one_run_per_tick(nodes: Vec<AppState>) {
     }
     let mut queues = Vec::new();
     for state in &nodes {
-        queues.push(
-            JobQueue::open(state.store.database(), &state.config.jobs)
-                .await
-                .unwrap(),
-        );
+        queues.push(queue_of(state).await);
     }
     let tick = jobs::next_tick(Utc::now(), chrono::Duration::minutes(15));
     let mut handles = Vec::new();
@@ -1032,15 +1028,18 @@ async fn postgres_nodes_run_each_tick_once() {
     nodes[0].store.drop_postgres_schema(&schema).await.unwrap();
 }
 
+/// The job queue a node with `state` uses (as `thermo serve` opens it).
+async fn queue_of(state: &AppState) -> JobQueue {
+    JobQueue::open(state.store.database(), &state.config.jobs)
+        .await
+        .unwrap()
+}
+
 /// Two nodes push the same (job, program, tick): the queue holds one task; another tick
 /// or program is a new task.
 async fn one_task_per_pushed_tick(first: &AppState, second: &AppState) {
-    let a = JobQueue::open(first.store.database(), &first.config.jobs)
-        .await
-        .unwrap();
-    let b = JobQueue::open(second.store.database(), &second.config.jobs)
-        .await
-        .unwrap();
+    let a = queue_of(first).await;
+    let b = queue_of(second).await;
     assert_eq!(
         a.queue_name(Job::EntropyAnalysis),
         b.queue_name(Job::EntropyAnalysis)
@@ -1109,12 +1108,8 @@ async fn stores_sharing_a_queue_database_use_separate_queues() {
         async move { AppState::new(Store::connect(&url).await.unwrap(), jobs_config("a")) }
     };
     let (first, second) = (open("one.db").await, open("two.db").await);
-    let a = JobQueue::open(first.store.database(), &first.config.jobs)
-        .await
-        .unwrap();
-    let b = JobQueue::open(second.store.database(), &second.config.jobs)
-        .await
-        .unwrap();
+    let a = queue_of(&first).await;
+    let b = queue_of(&second).await;
     assert_ne!(
         a.queue_name(Job::HealthCheck),
         b.queue_name(Job::HealthCheck)
@@ -1527,9 +1522,7 @@ async fn a_job_in_progress_at_shutdown_finishes_and_is_recorded() {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
-    let queue = JobQueue::open(state.store.database(), &state.config.jobs)
-        .await
-        .unwrap();
+    let queue = queue_of(&state).await;
     let tick = jobs::next_tick(Utc::now(), chrono::Duration::minutes(15));
 
     // Hold the database's write lock so the job, once started, waits inside its run.
@@ -1606,9 +1599,7 @@ async fn job_workers_recover_after_a_postgres_outage() {
     .await;
     assert_eq!(status, StatusCode::CREATED);
     // The queue's pool is derived from the store's, so it goes through the relay too.
-    let queue = JobQueue::open(state.store.database(), &state.config.jobs)
-        .await
-        .unwrap();
+    let queue = queue_of(&state).await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let workers = jobs::spawn_workers(&state, &queue, &stopped);
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
