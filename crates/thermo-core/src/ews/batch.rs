@@ -10,9 +10,8 @@
 //! decisions), and each indicator is written straight into its output column.
 
 use super::{Convention, EwsStream, Indicator};
-use crate::stats::autocorr::PairSums;
 use crate::stats::describe::{ShapeEstimator, shape_kurt, shape_skew};
-use crate::stats::moments::{NeumaierSum, central_sums_of_sums, central2_of_sums};
+use crate::stats::moments::{NeumaierSum, ROUNDING_FLOOR};
 
 /// Compensated power sums Σd, …, Σd^powers (powers 2 or 4) of d = x − shift over a
 /// window of a slice, with the stream's update and re-anchoring rules.
@@ -23,6 +22,40 @@ struct SliceSums {
     s: [NeumaierSum; 4],
     run: usize,
     since_anchor: usize,
+}
+
+/// Lagged-pair sums of one lag (pairs (x_{i−lag}, x_i) inside the window).
+#[derive(Default)]
+struct LagSums {
+    a: NeumaierSum,
+    b: NeumaierSum,
+    aa: NeumaierSum,
+    bb: NeumaierSum,
+    ab: NeumaierSum,
+    count: i64,
+}
+
+impl LagSums {
+    #[inline(always)]
+    fn add(&mut self, a: f64, b: f64) {
+        self.a.add(a);
+        self.b.add(b);
+        self.aa.add(a * a);
+        self.bb.add(b * b);
+        self.ab.add(a * b);
+        self.count += 1;
+    }
+
+    /// Removes a pair: the stream adds the negated terms, (−a)·a = −(a·a) exactly.
+    #[inline(always)]
+    fn remove(&mut self, a: f64, b: f64) {
+        self.a.add(-a);
+        self.b.add(-b);
+        self.aa.add(-a * a);
+        self.bb.add(-b * b);
+        self.ab.add(-a * b);
+        self.count -= 1;
+    }
 }
 
 impl SliceSums {
@@ -50,7 +83,7 @@ impl SliceSums {
 
     /// Pushes `xs[i]` (every earlier value was pushed in order), updating `lags` too.
     #[inline(always)]
-    fn push(&mut self, xs: &[f64], i: usize, lags: &mut [(usize, PairSums)]) {
+    fn push(&mut self, xs: &[f64], i: usize, lags: &mut [(usize, LagSums)]) {
         let x = xs[i];
         if i == 0 {
             self.shift = x;
@@ -62,7 +95,7 @@ impl SliceSums {
             self.add_powers(old, -1.0);
             for (lag, sums) in lags.iter_mut() {
                 if *lag < cap {
-                    sums.add(old, xs[i - cap + *lag] - c, -1.0);
+                    sums.remove(old, xs[i - cap + *lag] - c);
                 }
             }
         }
@@ -70,7 +103,7 @@ impl SliceSums {
         let held = i.min(cap - 1);
         for (lag, sums) in lags.iter_mut() {
             if held >= *lag {
-                sums.add(xs[i - *lag] - c, x - c, 1.0);
+                sums.add(xs[i - *lag] - c, x - c);
             }
         }
         self.run = if i > 0 && xs[i - 1] == x {
@@ -93,18 +126,18 @@ impl SliceSums {
     /// Moves the shift by `drift` and rebuilds every sum of `window` about it.
     #[cold]
     #[inline(never)]
-    fn reanchor(&mut self, drift: f64, window: &[f64], lags: &mut [(usize, PairSums)]) {
+    fn reanchor(&mut self, drift: f64, window: &[f64], lags: &mut [(usize, LagSums)]) {
         self.shift += drift;
         let c = self.shift;
         self.s = [NeumaierSum::default(); 4];
         for (_, sums) in lags.iter_mut() {
-            *sums = PairSums::default();
+            *sums = LagSums::default();
         }
         for (k, &x) in window.iter().enumerate() {
             self.add_powers(x - c, 1.0);
             for (lag, sums) in lags.iter_mut() {
                 if k >= *lag {
-                    sums.add(window[k - *lag] - c, x - c, 1.0);
+                    sums.add(window[k - *lag] - c, x - c);
                 }
             }
         }
@@ -121,7 +154,11 @@ impl SliceSums {
         if self.is_constant(len) {
             return 0.0;
         }
-        central2_of_sums(len as f64, self.s[0].value(), self.s[1].value())
+        let n = len as f64;
+        let s1 = self.s[0].value();
+        let s2 = self.s[1].value();
+        let m2 = (s2 - s1 * (s1 / n)).max(0.0);
+        if m2 <= ROUNDING_FLOOR * s2 { 0.0 } else { m2 }
     }
 
     /// (M2, M3, M4) (as `RollingMoments::central_sums`).
@@ -130,29 +167,56 @@ impl SliceSums {
         if self.is_constant(len) {
             return (0.0, 0.0, 0.0);
         }
-        let s = &self.s;
-        central_sums_of_sums(
-            len as f64,
-            [s[0].value(), s[1].value(), s[2].value(), s[3].value()],
-        )
+        let n = len as f64;
+        let s1 = self.s[0].value();
+        let s2 = self.s[1].value();
+        let s3 = self.s[2].value();
+        let s4 = self.s[3].value();
+        let a = s1 / n;
+        let m2 = (s2 - s1 * a).max(0.0);
+        let m3 = s3 - 3.0 * a * s2 + 2.0 * a * a * s1;
+        let m4 = s4 - 4.0 * a * s3 + 6.0 * a * a * s2 - 3.0 * a * a * a * s1;
+        if m2 <= ROUNDING_FLOOR * s2 {
+            return (0.0, 0.0, 0.0);
+        }
+        (m2, m3, m4.max(0.0))
     }
 
     /// Pearson lag autocorrelation (as `RollingAutocorr::pearson`).
     #[inline(always)]
-    fn pearson(&self, len: usize, p: &PairSums) -> Option<f64> {
-        if self.is_constant(len) {
+    fn pearson(&self, len: usize, p: &LagSums) -> Option<f64> {
+        let m = p.count as f64;
+        if m < 2.0 || self.is_constant(len) {
             return None;
         }
-        p.pearson()
+        let (sa, sb) = (p.a.value(), p.b.value());
+        let (saa, sbb) = (p.aa.value(), p.bb.value());
+        let va = saa - sa * sa / m;
+        let vb = sbb - sb * sb / m;
+        if va <= ROUNDING_FLOOR * saa || vb <= ROUNDING_FLOOR * sbb {
+            return None;
+        }
+        let cov = p.ab.value() - sa * sb / m;
+        Some((cov / (va * vb).sqrt()).clamp(-1.0, 1.0))
     }
 
     /// Common-mean lag autocorrelation (as `RollingAutocorr::acf`).
     #[inline(always)]
-    fn acf(&self, len: usize, p: &PairSums) -> Option<f64> {
-        if self.is_constant(len) {
+    fn acf(&self, len: usize, p: &LagSums) -> Option<f64> {
+        let n = len as f64;
+        let m = p.count as f64;
+        if m < 2.0 || self.is_constant(len) {
             return None;
         }
-        p.common_mean_acf(len as f64, self.s[0].value(), self.s[1].value())
+        let t1 = self.s[0].value();
+        let t2 = self.s[1].value();
+        let den = t2 - t1 * t1 / n;
+        if den <= ROUNDING_FLOOR * t2 {
+            return None;
+        }
+        let mean = t1 / n;
+        let num = p.ab.value() - mean * (p.a.value() + p.b.value()) + m * mean * mean;
+        Some(num / den)
     }
 }
 
@@ -176,10 +240,10 @@ impl EwsStream {
         }
         let moments = self.residual.is_some() || self.residual_spread.is_some();
         let mut res = SliceSums::new(w, if self.residual.is_some() { 4 } else { 2 });
-        let mut lags: Vec<(usize, PairSums)> = self
+        let mut lags: Vec<(usize, LagSums)> = self
             .lags
             .iter()
-            .map(|l| (l.lag(), PairSums::default()))
+            .map(|l| (l.lag(), LagSums::default()))
             .collect();
         let mut st = self.state.as_ref().map(|_| SliceSums::new(w, 2));
         let mut pearson: Vec<Option<f64>> = vec![None; lags.len()];

@@ -65,11 +65,8 @@ pub fn pearson(a: &[f64], b: &[f64]) -> Option<f64> {
     (den > 0.0).then(|| (sab.value() / den).clamp(-1.0, 1.0))
 }
 
-/// Compensated sums of lagged pairs (a, b) = (x_{i−lag}, x_i): Σa, Σb, Σa², Σb², Σab and
-/// the pair count. Shared by [`RollingAutocorr`] and the batch indicator pass, so both
-/// evaluate the same formulas on the same bits.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct PairSums {
+struct PairSums {
     a: NeumaierSum,
     b: NeumaierSum,
     aa: NeumaierSum,
@@ -79,53 +76,14 @@ pub(crate) struct PairSums {
 }
 
 impl PairSums {
-    /// Adds the pair (`sign` = 1) or removes it (`sign` = −1; (−a)·a = −(a·a) exactly).
-    #[inline(always)]
-    pub(crate) fn add(&mut self, a: f64, b: f64, sign: f64) {
+    #[inline]
+    fn add(&mut self, a: f64, b: f64, sign: f64) {
         self.a.add(sign * a);
         self.b.add(sign * b);
         self.aa.add(sign * a * a);
         self.bb.add(sign * b * b);
         self.ab.add(sign * a * b);
         self.count += sign as i64;
-    }
-
-    /// Pearson correlation of the pairs; `None` with fewer than 2 pairs or when either
-    /// lagged half is constant (to rounding). The caller rules out a constant window.
-    #[inline(always)]
-    pub(crate) fn pearson(&self) -> Option<f64> {
-        let m = self.count as f64;
-        if m < 2.0 {
-            return None;
-        }
-        let (sa, sb) = (self.a.value(), self.b.value());
-        let (saa, sbb) = (self.aa.value(), self.bb.value());
-        let va = saa - sa * sa / m;
-        let vb = sbb - sb * sb / m;
-        // The lagged halves can be constant while the window is not.
-        if va <= ROUNDING_FLOOR * saa || vb <= ROUNDING_FLOOR * sbb {
-            return None;
-        }
-        let cov = self.ab.value() - sa * sb / m;
-        Some((cov / (va * vb).sqrt()).clamp(-1.0, 1.0))
-    }
-
-    /// Common-mean autocorrelation given the window's n values with sums `t1` = Σd and
-    /// `t2` = Σd²; `None` with fewer than 2 pairs or a window constant to rounding. The
-    /// caller rules out an exactly constant window.
-    #[inline(always)]
-    pub(crate) fn common_mean_acf(&self, n: f64, t1: f64, t2: f64) -> Option<f64> {
-        let m = self.count as f64;
-        if m < 2.0 {
-            return None;
-        }
-        let den = t2 - t1 * t1 / n;
-        if den <= ROUNDING_FLOOR * t2 {
-            return None;
-        }
-        let mean = t1 / n;
-        let num = self.ab.value() - mean * (self.a.value() + self.b.value()) + m * mean * mean;
-        Some(num / den)
     }
 }
 
@@ -246,22 +204,39 @@ impl RollingAutocorr {
 
     /// Pearson lag-k autocorrelation of the window (`ac` estimator).
     pub fn pearson(&self) -> Option<f64> {
-        if self.run >= self.window.len() {
+        let m = self.pairs.count as f64;
+        if m < 2.0 || self.run >= self.window.len() {
             return None;
         }
-        self.pairs.pearson()
+        let (sa, sb) = (self.pairs.a.value(), self.pairs.b.value());
+        let (saa, sbb) = (self.pairs.aa.value(), self.pairs.bb.value());
+        let va = saa - sa * sa / m;
+        let vb = sbb - sb * sb / m;
+        // The lagged halves can be constant while the window is not.
+        if va <= ROUNDING_FLOOR * saa || vb <= ROUNDING_FLOOR * sbb {
+            return None;
+        }
+        let cov = self.pairs.ab.value() - sa * sb / m;
+        Some((cov / (va * vb).sqrt()).clamp(-1.0, 1.0))
     }
 
     /// Common-mean lag-k autocorrelation of the window (`acf` estimator).
     pub fn acf(&self) -> Option<f64> {
-        if self.run >= self.window.len() {
+        let n = self.window.len() as f64;
+        let m = self.pairs.count as f64;
+        if m < 2.0 || self.run >= self.window.len() {
             return None;
         }
-        self.pairs.common_mean_acf(
-            self.window.len() as f64,
-            self.total.value(),
-            self.total_sq.value(),
-        )
+        let t1 = self.total.value();
+        let t2 = self.total_sq.value();
+        let den = t2 - t1 * t1 / n;
+        if den <= ROUNDING_FLOOR * t2 {
+            return None;
+        }
+        let mean = t1 / n;
+        let num = self.pairs.ab.value() - mean * (self.pairs.a.value() + self.pairs.b.value())
+            + m * mean * mean;
+        Some(num / den)
     }
 }
 

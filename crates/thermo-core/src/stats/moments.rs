@@ -153,11 +153,11 @@ impl<const P: usize> Window<P> {
         if self.is_constant() {
             return 0.0;
         }
-        central2_of_sums(
-            self.window.len() as f64,
-            self.sums.s[0].value(),
-            self.sums.s[1].value(),
-        )
+        let n = self.window.len() as f64;
+        let s1 = self.sums.s[0].value();
+        let s2 = self.sums.s[1].value();
+        let m2 = (s2 - s1 * (s1 / n)).max(0.0);
+        if m2 <= ROUNDING_FLOOR * s2 { 0.0 } else { m2 }
     }
 
     fn variance(&self, ddof: usize) -> Option<f64> {
@@ -172,37 +172,21 @@ impl Window<4> {
         if self.is_constant() {
             return (0.0, 0.0, 0.0);
         }
-        let s = &self.sums.s;
-        central_sums_of_sums(
-            self.window.len() as f64,
-            [s[0].value(), s[1].value(), s[2].value(), s[3].value()],
-        )
+        let n = self.window.len() as f64;
+        let s1 = self.sums.s[0].value();
+        let s2 = self.sums.s[1].value();
+        let s3 = self.sums.s[2].value();
+        let s4 = self.sums.s[3].value();
+        let a = s1 / n;
+        let m2 = (s2 - s1 * a).max(0.0);
+        let m3 = s3 - 3.0 * a * s2 + 2.0 * a * a * s1;
+        let m4 = s4 - 4.0 * a * s3 + 6.0 * a * a * s2 - 3.0 * a * a * a * s1;
+        // A spread at rounding level of the raw sums is a constant window in disguise.
+        if m2 <= ROUNDING_FLOOR * s2 {
+            return (0.0, 0.0, 0.0);
+        }
+        (m2, m3, m4.max(0.0))
     }
-}
-
-/// M2 = Σ(x − x̄)² of n values from their shifted sums s1 = Σd, s2 = Σd² (d = x − shift);
-/// 0 when the spread is at the rounding level of the raw sums. The caller rules out an
-/// exactly constant window.
-#[inline(always)]
-pub(crate) fn central2_of_sums(n: f64, s1: f64, s2: f64) -> f64 {
-    let m2 = (s2 - s1 * (s1 / n)).max(0.0);
-    if m2 <= ROUNDING_FLOOR * s2 { 0.0 } else { m2 }
-}
-
-/// (M2, M3, M4) = Σ(x − x̄)^k of n values from their shifted power sums `s` = [Σd, …, Σd⁴];
-/// zeros when the spread is at the rounding level of the raw sums (a constant window in
-/// disguise). The caller rules out an exactly constant window.
-#[inline(always)]
-pub(crate) fn central_sums_of_sums(n: f64, s: [f64; 4]) -> (f64, f64, f64) {
-    let [s1, s2, s3, s4] = s;
-    let a = s1 / n;
-    let m2 = (s2 - s1 * a).max(0.0);
-    let m3 = s3 - 3.0 * a * s2 + 2.0 * a * a * s1;
-    let m4 = s4 - 4.0 * a * s3 + 6.0 * a * a * s2 - 3.0 * a * a * a * s1;
-    if m2 <= ROUNDING_FLOOR * s2 {
-        return (0.0, 0.0, 0.0);
-    }
-    (m2, m3, m4.max(0.0))
 }
 
 /// Moments of the values currently in a fixed-length window, updated in O(1) per value.
