@@ -234,7 +234,9 @@ fn state_sections(
 ///
 /// Independent sections run concurrently on rayon (the early-warning section, the
 /// contingency analysis, the move-state sections and barriers, the rest); each result goes
-/// to its own field, so the report is the same whatever the number of threads.
+/// to its own field, so the report is the same whatever the number of threads. The
+/// move-state sections start first, on the calling thread: the landscape is the longest
+/// sequential task, and everything else splits finely enough to fill the other threads.
 pub fn analyze(schedule: &Schedule, at: NaiveDate, config: &AnalysisConfig) -> AnalysisReport {
     let contingency_window = (config.contingency.window_days > 0).then(|| {
         (
@@ -282,13 +284,13 @@ pub fn analyze(schedule: &Schedule, at: NaiveDate, config: &AnalysisConfig) -> A
             ProgramSummary::of(schedule),
         )
     };
-    let ((phase_transition, state), ((slots, mut contingency), (classic, other))) = rayon::join(
+    let (state, (phase_transition, ((slots, mut contingency), (classic, other)))) = rayon::join(
+        || state_sections(schedule, at, contingency_window, config),
         || {
             rayon::join(phase_transition, || {
-                state_sections(schedule, at, contingency_window, config)
+                rayon::join(contingency, || rayon::join(classic, other_statmech))
             })
         },
-        || rayon::join(contingency, || rayon::join(classic, other_statmech)),
     );
     let (entropy, utilization, transport) = classic;
     let (fluctuation, dissipative, maxwell, program) = other;

@@ -3,7 +3,8 @@
 //! would blur the picture.
 //!
 //! `health_probe [N] [SECTION]` with SECTION one of `all` (default), `barriers`,
-//! `contingency`, `statmech`.
+//! `contingency`, `statmech`, or `timed`: N full analyses, printing the minimum, median and
+//! 90th percentile wall time (the minimum is the steadiest figure on a shared machine).
 
 use thermo_core::report::{AnalysisConfig, analyze};
 use thermo_sim::demo::{DemoConfig, generate};
@@ -20,6 +21,25 @@ fn main() {
         at + chrono::Duration::days(i64::from(config.contingency.window_days)),
     ));
     let mut sink = 0usize;
+    if section == "timed" {
+        let mut times: Vec<f64> = (0..n.max(1))
+            .map(|_| {
+                let start = std::time::Instant::now();
+                sink += analyze(&schedule, at, &config).contingency.n1.len();
+                start.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        let pick = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+        println!(
+            "analyze: min {:.3} ms, median {:.3} ms, p90 {:.3} ms over {} runs ({sink})",
+            pick(0.0),
+            pick(0.5),
+            pick(0.9),
+            times.len()
+        );
+        return;
+    }
     for _ in 0..n {
         match section.as_str() {
             "all" => sink += analyze(&schedule, at, &config).contingency.n1.len(),
@@ -81,7 +101,7 @@ fn main() {
                 );
             }
             other => {
-                eprintln!("unknown section {other}: all, barriers, contingency, statmech");
+                eprintln!("unknown section {other}: all, barriers, contingency, statmech, timed");
                 std::process::exit(2);
             }
         }

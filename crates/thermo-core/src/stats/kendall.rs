@@ -214,8 +214,10 @@ pub struct TrendTau {
 }
 
 /// Series up to this length are counted pair by pair (O(n²) without branches or memory
-/// traffic), longer ones by merge sort.
-const SMALL_N: usize = 32;
+/// traffic), longer ones by merge sort. Measured crossover: the pair count is faster up to
+/// about 130 values (400 vs 640 ns at 51 values, the detector's default window; 1.2 vs
+/// 1.7 µs at 100).
+const SMALL_N: usize = 128;
 
 /// Order-preserving key of a non-NaN `f64`: `a < b` ⇔ `key(a) < key(b)`, and
 /// `a == b` ⇔ `key(a) == key(b)` (the two zeros share one key).
