@@ -1,6 +1,6 @@
 //! The compact mutable schedule state behind the landscape, the loss barrier and the
 //! Boltzmann sampler: per-assignment person/rotation arrays, per-(block, person)
-//! occupancy, per-slot coverage counts, per-person load and per-(person, rotation) cell
+//! busy counts, per-slot coverage counts, per-person load and per-(person, rotation) cell
 //! counts, with the running sums that make every move's energy change O(1).
 //!
 //! Running sums (all integers except two floats that are saved and restored around a
@@ -139,9 +139,6 @@ pub struct MoveState {
     covers: Vec<bool>,
     /// State assignments `0..movable` are movable; the rest stay put.
     movable: usize,
-    /// Whether each person is away on each block, indexed `[block * people + person]` like
-    /// `occupancy`, so the eligibility test reads both at one index.
-    away_block: Vec<bool>,
     skill_ok: Vec<bool>,
     active: Vec<bool>,
     active_count: i64,
@@ -165,7 +162,11 @@ pub struct MoveState {
     person: Vec<u32>,
     col: Vec<u32>,
     slot: Vec<u32>,
-    occupancy: Vec<u16>,
+    /// `[block * people + person]`: the assignments the person holds in the block, plus 1
+    /// when they are away on the block's day, plus 1 while they are off the roster. The
+    /// person is free to take work in the block exactly when it is 0, so the eligibility
+    /// test reads one counter instead of three flags.
+    busy: Vec<u16>,
     coverage: Vec<u32>,
     /// Assignments (vacant or not) on each slot.
     slot_size: Vec<u32>,
@@ -232,6 +233,46 @@ fn slot_in(block_slot_start: &[u32], block_slots: &[(u32, u32)], block: u32, col
         .map_or(NO_SLOT, |&(_, s)| s)
 }
 
+/// Width of the index fields of a proposal's random word.
+const INDEX_BITS: u32 = 31;
+const INDEX_MASK: u64 = (1 << INDEX_BITS) - 1;
+
+/// A uniform integer in `0..n` from `bits`, [`INDEX_BITS`] uniform random bits, by
+/// Lemire's multiply-shift with rejection: the draw is exactly uniform, and the rare bits
+/// that would bias it (probability below n / 2³¹) are replaced by fresh bits from `rng`.
+/// Ranges wider than the field (more than 2³¹ choices) draw from `rng` directly.
+#[inline(always)]
+fn uniform_below<R: Rng>(bits: u64, n: usize, rng: &mut R) -> usize {
+    let wide = n as u64;
+    // bits < 2³¹ and n ≤ 2³¹: the product fits in 62 bits. A low part ≥ n is never among
+    // the 2³¹ mod n values that over-represent some results, so it is accepted at once.
+    let product = bits.wrapping_mul(wide);
+    if wide <= 1 << INDEX_BITS && product & INDEX_MASK >= wide {
+        return (product >> INDEX_BITS) as usize;
+    }
+    uniform_below_slow(bits, n, rng)
+}
+
+/// The rest of [`uniform_below`]: the exact rejection test, and wide ranges.
+#[cold]
+#[inline(never)]
+fn uniform_below_slow<R: Rng>(bits: u64, n: usize, rng: &mut R) -> usize {
+    debug_assert!(n > 0);
+    let n = n as u64;
+    if n > 1 << INDEX_BITS {
+        return rng.random_range(0..n) as usize;
+    }
+    let threshold = (INDEX_MASK + 1 - n) % n;
+    let mut bits = bits;
+    loop {
+        let product = bits * n;
+        if product & INDEX_MASK >= threshold {
+            return (product >> INDEX_BITS) as usize;
+        }
+        bits = rng.next_u64() >> (64 - INDEX_BITS);
+    }
+}
+
 fn xlnx(x: u32) -> f64 {
     if x <= 1 {
         0.0
@@ -256,7 +297,6 @@ pub struct StateTemplate {
     people: usize,
     cols: usize,
     work_col: Vec<bool>,
-    nblocks: usize,
     /// `[block * people + person]`: away (approved absence) on the block's day.
     away_block: Vec<bool>,
     skill_ok: Vec<bool>,
@@ -439,7 +479,6 @@ impl StateTemplate {
             people,
             cols,
             work_col,
-            nblocks,
             away_block,
             skill_ok,
             block_slot_start,
@@ -531,7 +570,7 @@ impl StateTemplate {
             .collect();
         let n = origin.len();
         let movable = self.movable;
-        let nblocks = self.nblocks;
+        let off_roster: Vec<usize> = (0..people).filter(|&p| !active[p]).collect();
         let mut state = MoveState {
             model: self.model,
             people,
@@ -540,7 +579,6 @@ impl StateTemplate {
             block,
             covers,
             movable,
-            away_block: self.away_block.clone(),
             skill_ok: self.skill_ok.clone(),
             active_count: active.iter().filter(|&&x| x).count() as i64,
             active,
@@ -558,7 +596,11 @@ impl StateTemplate {
             person: vec![VACANT; n],
             col,
             slot,
-            occupancy: vec![0; nblocks * people],
+            busy: self
+                .away_block
+                .iter()
+                .map(|&away| u16::from(away))
+                .collect(),
             coverage: vec![0; self.slot_min.len()],
             slot_size: vec![0; self.slot_min.len()],
             load: vec![0; people],
@@ -577,6 +619,9 @@ impl StateTemplate {
                 vacancies: 0,
             },
         };
+        for p in off_roster {
+            state.mark_off_roster(p, true);
+        }
         for (a, p) in person.into_iter().enumerate() {
             let slot = state.slot[a];
             if slot != NO_SLOT {
@@ -740,7 +785,7 @@ impl MoveState {
         }
         let pu = p as usize;
         let c = self.col[a] as usize;
-        self.occupancy[self.block[a] as usize * self.people + pu] += 1;
+        self.busy[self.block[a] as usize * self.people + pu] += 1;
         if self.work_col[c] {
             let l = i64::from(self.load[pu]);
             self.load[pu] += 1;
@@ -770,7 +815,7 @@ impl MoveState {
         }
         let pu = p as usize;
         let c = self.col[a] as usize;
-        self.occupancy[self.block[a] as usize * self.people + pu] -= 1;
+        self.busy[self.block[a] as usize * self.people + pu] -= 1;
         if self.work_col[c] {
             self.load[pu] -= 1;
             let l = i64::from(self.load[pu]);
@@ -804,13 +849,13 @@ impl MoveState {
                     return;
                 }
                 // Both movable assignments are work: loads and coverage are unchanged,
-                // only occupancy and (when the rotations differ) the cells move.
+                // only the busy counts and (when the rotations differ) the cells move.
                 let (ba, bb) = (self.block[a] as usize, self.block[b] as usize);
                 let np = self.people;
-                self.occupancy[ba * np + pa as usize] -= 1;
-                self.occupancy[bb * np + pb as usize] -= 1;
-                self.occupancy[ba * np + pb as usize] += 1;
-                self.occupancy[bb * np + pa as usize] += 1;
+                self.busy[ba * np + pa as usize] -= 1;
+                self.busy[bb * np + pb as usize] -= 1;
+                self.busy[ba * np + pb as usize] += 1;
+                self.busy[bb * np + pa as usize] += 1;
                 self.person[a] = pb;
                 self.person[b] = pa;
                 let (ca, cb) = (self.col[a] as usize, self.col[b] as usize);
@@ -832,8 +877,8 @@ impl MoveState {
                 let b = self.block[a] as usize;
                 let c = self.col[a] as usize;
                 let np = self.people;
-                self.occupancy[b * np + from as usize] -= 1;
-                self.occupancy[b * np + to as usize] += 1;
+                self.busy[b * np + from as usize] -= 1;
+                self.busy[b * np + to as usize] += 1;
                 self.person[a] = to;
                 self.load[from as usize] -= 1;
                 let lf = i64::from(self.load[from as usize]);
@@ -1123,6 +1168,7 @@ impl MoveState {
             record.persons.push(p);
             self.active[r.index()] = false;
             self.active_count -= 1;
+            self.mark_off_roster(r.index(), true);
             for list in &mut self.col_people {
                 if let Ok(i) = list.binary_search(&p) {
                     list.remove(i);
@@ -1172,6 +1218,7 @@ impl MoveState {
         for &p in &removal.persons {
             self.active[p as usize] = true;
             self.active_count += 1;
+            self.mark_off_roster(p as usize, false);
             for (c, list) in self.col_people.iter_mut().enumerate() {
                 if self.skill_ok[p as usize * self.cols + c]
                     && let Err(i) = list.binary_search(&p)
@@ -1185,15 +1232,23 @@ impl MoveState {
         self.violations = removal.violations;
     }
 
+    /// Counts person `p` busy in every block while off the roster (`off`), or frees them.
+    fn mark_off_roster(&mut self, p: usize, off: bool) {
+        for count in self.busy.iter_mut().skip(p).step_by(self.people) {
+            if off {
+                *count += 1;
+            } else {
+                *count -= 1;
+            }
+        }
+    }
+
     /// Whether person `p` may take assignment `a` (skill, presence, free in the block, active).
-    #[inline]
+    #[inline(always)]
     pub fn eligible(&self, p: u32, a: u32, col: u32) -> bool {
         let pu = p as usize;
         let at = self.block[a as usize] as usize * self.people + pu;
-        self.active[pu]
-            && self.skill_ok[pu * self.cols + col as usize]
-            && !self.away_block[at]
-            && self.occupancy[at] == 0
+        self.skill_ok[pu * self.cols + col as usize] && self.busy[at] == 0
     }
 
     /// Persons who could take a vacant or reassigned assignment `a` in its rotation.
@@ -1211,18 +1266,25 @@ impl MoveState {
     /// symmetric. `None` is an infeasible draw (it counts as a rejected step). With
     /// `fill_vacancies` a reassign may fill a vacancy (a one-way repair move); otherwise
     /// vacancies never move and the chain is reversible.
+    ///
+    /// Each proposal takes one 64-bit word from `rng`: its top 2 bits choose the kind, and
+    /// two disjoint 31-bit fields choose the assignment and the target
+    /// ([`uniform_below`], exactly uniform). Most proposals are infeasible and rejected at
+    /// once, so drawing one word instead of one per choice halves the cost of a chain.
     #[inline]
     pub fn propose<R: Rng>(&self, rng: &mut R, fill_vacancies: bool) -> Option<Move> {
         let m = self.movable as u32;
         if m == 0 {
             return None;
         }
-        let kind: u32 = rng.random_range(0..4);
-        let a = rng.random_range(0..m);
+        let word = rng.next_u64();
+        let kind = (word >> 62) as u32;
+        let a = uniform_below((word >> INDEX_BITS) & INDEX_MASK, m as usize, rng) as u32;
+        let target = word & INDEX_MASK;
         let pa = self.person[a as usize];
         match kind {
             0 | 1 => {
-                let b = rng.random_range(0..m);
+                let b = uniform_below(target, m as usize, rng) as u32;
                 let pb = self.person[b as usize];
                 if pa == VACANT || pb == VACANT || pa == pb {
                     return None;
@@ -1247,7 +1309,7 @@ impl MoveState {
                 if list.is_empty() {
                     return None;
                 }
-                let p = list[rng.random_range(0..list.len())];
+                let p = list[uniform_below(target, list.len(), rng)];
                 if p == pa || !self.eligible(p, a, c) {
                     return None;
                 }
@@ -1268,7 +1330,7 @@ impl MoveState {
                 if hi == lo {
                     return None;
                 }
-                let (to, _) = self.block_slots[lo + rng.random_range(0..hi - lo)];
+                let (to, _) = self.block_slots[lo + uniform_below(target, hi - lo, rng)];
                 if to == c || !self.skill_ok[pa as usize * self.cols + to as usize] {
                     return None;
                 }
