@@ -210,7 +210,10 @@ pub struct TrendTau {
     keys: Vec<u64>,
     scratch: Vec<u64>,
     sorted_in_scratch: bool,
-    keys_unsorted: bool,
+    /// The last short series, counted pair by pair: its keys are built (and sorted) only
+    /// if [`TrendTau::keeps_ties_under`] asks, which most callers never do.
+    short: Vec<f64>,
+    short_pending: bool,
 }
 
 /// Series up to this length are counted pair by pair (O(n²) without branches or memory
@@ -253,7 +256,8 @@ impl TrendTau {
     /// than 2 values or a NaN. O(n log n), no allocation once the buffers have grown.
     pub fn counts(&mut self, y: &[f64]) -> Option<TauCounts> {
         let n = y.len();
-        if n < 2 || y.iter().any(|v| v.is_nan()) {
+        // A fold without early exit: it vectorises, and the series is scanned anyway.
+        if n < 2 || y.iter().fold(false, |nan, v| nan | v.is_nan()) {
             return None;
         }
         let pairs = (n as u64) * (n as u64 - 1) / 2;
@@ -266,11 +270,9 @@ impl TrendTau {
                     ties += u64::from(b == a);
                 }
             }
-            // Sorted only if `keeps_ties_under` asks.
-            self.keys.clear();
-            self.keys.extend(y.iter().map(|&v| order_key(v)));
-            self.keys_unsorted = true;
-            self.sorted_in_scratch = false;
+            self.short.clear();
+            self.short.extend_from_slice(y);
+            self.short_pending = true;
             return Some(TauCounts {
                 pairs,
                 concordant_minus_discordant: pairs as i64 - ties as i64 - 2 * dis as i64,
@@ -282,7 +284,7 @@ impl TrendTau {
         self.scratch.resize(n, 0);
         let (dis, in_scratch) = sort_count_inversions(&mut self.keys, &mut self.scratch);
         self.sorted_in_scratch = in_scratch;
-        self.keys_unsorted = false;
+        self.short_pending = false;
         let ties = tied_pairs(self.sorted_keys());
         Some(TauCounts {
             pairs,
@@ -307,9 +309,12 @@ impl TrendTau {
     /// Only adjacent distinct values of the sorted series need checking: a weakly
     /// monotone `f` can only merge or reorder values that are adjacent in sorted order.
     pub fn keeps_ties_under(&mut self, f: impl Fn(f64) -> f64, increasing: bool) -> bool {
-        if self.keys_unsorted {
+        if self.short_pending {
+            self.keys.clear();
+            self.keys.extend(self.short.iter().map(|&v| order_key(v)));
             self.keys.sort_unstable();
-            self.keys_unsorted = false;
+            self.sorted_in_scratch = false;
+            self.short_pending = false;
         }
         let sorted = self.sorted_keys();
         let Some(&first) = sorted.first() else {
