@@ -152,8 +152,7 @@ fn barrier_scope(window: Option<(NaiveDate, NaiveDate)>) -> Scope {
 
 /// [`energy_barriers`] from `now`, the move state of the contingency window with nobody
 /// removed. Each rayon job works on its own copy of `now`: take the person out in place,
-/// repair, undo the repair and put the person back, so every loss starts from a state
-/// bit-identical to `now`; each barrier depends only on `now`, the person and the seed, and
+/// repair, and copy `now` back, so every loss starts from a state bit-identical to `now`; each barrier depends only on `now`, the person and the seed, and
 /// the result does not depend on the number of threads.
 fn energy_barriers_from(
     now: &MoveState,
@@ -170,15 +169,15 @@ fn energy_barriers_from(
     (0..people)
         .into_par_iter()
         .map_init(
-            || (now.clone(), Vec::new()),
-            |(state, journal), p| {
+            || now.clone(),
+            |state, p| {
                 crate::statmech::landscape::repaired_free_energy(
                     state,
+                    now,
                     &[crate::model::PersonIdx(p as u32)],
                     temperature,
                     c.barrier_descent_steps,
                     c.barrier_seed,
-                    journal,
                 )
                 .ok()
                 .map(|repaired| repaired - f_now)

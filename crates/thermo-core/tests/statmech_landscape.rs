@@ -228,16 +228,15 @@ fn repaired_free_energy_undoes_the_loss_and_agrees_with_the_loss_barrier() {
     };
     let mut state = MoveState::new(&s, Scope::all(), &[], &model).unwrap();
     let now = state.clone();
-    let mut journal = Vec::new();
     for p in [0u32, 4, 11, 19] {
         let removed = [PersonIdx(p)];
         let repaired = thermo_core::statmech::landscape::repaired_free_energy(
             &mut state,
+            &now,
             &removed,
             1.0,
             params.descent_steps,
             7,
-            &mut journal,
         )
         .unwrap();
         assert_eq!(state, now, "state restored after losing {p}");
@@ -296,5 +295,35 @@ proptest! {
             state.apply(mv);
         }
         prop_assert!(evaluated > 0);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// A state that lost people and moved (repairs included) comes back to its origin bit
+    /// for bit by `reset_to`; a state of another shape becomes a copy of the origin.
+    #[test]
+    fn reset_to_restores_the_origin_after_losses_and_moves(
+        seed in 0u64..1000,
+        who in 0u32..12,
+        steps in 0usize..400,
+    ) {
+        let s = common::generated(12, 10, seed);
+        let model = EnergyModel::default();
+        let origin = MoveState::new(&s, Scope::all(), &[], &model).unwrap();
+        let mut state = origin.clone();
+        state.remove_persons(&[PersonIdx(who)]).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        for _ in 0..steps {
+            if let Some(mv) = state.propose(&mut rng, true) {
+                state.apply(mv);
+            }
+        }
+        state.reset_to(&origin);
+        prop_assert_eq!(&state, &origin);
+        let mut other = MoveState::new(&s, Scope::all(), &[PersonIdx(who)], &model).unwrap();
+        other.reset_to(&origin);
+        prop_assert_eq!(&other, &origin);
     }
 }

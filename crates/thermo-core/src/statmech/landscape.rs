@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::StatmechError;
 use super::free_energy::{EnergyModel, FreeEnergyConfig, check_non_negative, check_positive};
-use super::state::{Move, MoveState, Scope, Undo};
+use super::state::{Move, MoveState, Scope};
 use crate::model::{PersonIdx, Schedule};
 
 /// Draws allowed to find one feasible move before giving up.
@@ -114,22 +114,26 @@ pub fn analyze_landscape(
         config.moves_per_sample
     };
     let mut gaps = Vec::with_capacity(config.sample_size);
-    let mut undo: Vec<Undo> = Vec::with_capacity(moves_per_sample);
+    // Each sample starts from the schedule as it is: copying it back into the state's
+    // buffers is exact and much cheaper than undoing the sample's moves one by one.
+    let origin = state.clone();
     if state.movable_count() > 0 {
         for _ in 0..config.sample_size {
+            let mut applied = 0;
             for _ in 0..moves_per_sample {
                 match draw_feasible(state, &mut rng, false) {
-                    Some(mv) => undo.push(state.apply_undoable(mv)),
+                    Some(mv) => {
+                        state.apply(mv);
+                        applied += 1;
+                    }
                     None => break,
                 }
             }
-            if undo.is_empty() {
+            if applied == 0 {
                 break;
             }
             gaps.push(state.energy(temperature) - e0);
-            while let Some(u) = undo.pop() {
-                state.reject(u);
-            }
+            state.reset_to(&origin);
         }
     }
     let samples = gaps.len();
@@ -150,7 +154,7 @@ pub fn analyze_landscape(
         (energies.iter().map(|e| (e - mu) * (e - mu)).sum::<f64>() / energies.len() as f64).sqrt();
     let abs: Vec<f64> = gaps.iter().map(|g| g.abs()).collect();
 
-    let mut descended = state.clone();
+    let mut descended = origin;
     let descent = descend(
         &mut descended,
         temperature,
@@ -207,18 +211,6 @@ pub fn descend<R: rand::Rng>(
     fill_vacancies: bool,
     rng: &mut R,
 ) -> Descent {
-    descend_recorded(state, temperature, steps, fill_vacancies, rng, None)
-}
-
-/// [`descend`], pushing every accepted move onto `journal` when given (to undo them later).
-fn descend_recorded<R: rand::Rng>(
-    state: &mut MoveState,
-    temperature: f64,
-    steps: usize,
-    fill_vacancies: bool,
-    rng: &mut R,
-    mut journal: Option<&mut Vec<Move>>,
-) -> Descent {
     let mut accepted = 0;
     // F of the current state, carried along: the state's F is a function of its sums,
     // which a rejected move restores exactly, so this equals a fresh evaluation bit for bit.
@@ -234,9 +226,6 @@ fn descend_recorded<R: rand::Rng>(
                 state.apply(mv);
                 accepted += 1;
                 energy = after;
-                if let Some(j) = journal.as_deref_mut() {
-                    j.push(mv);
-                }
             }
             continue;
         }
@@ -244,9 +233,6 @@ fn descend_recorded<R: rand::Rng>(
         if after - energy < 0.0 {
             accepted += 1;
             energy = after;
-            if let Some(j) = journal.as_deref_mut() {
-                j.push(mv);
-            }
         } else {
             state.reject(undo);
         }
@@ -262,15 +248,6 @@ fn descend_recorded<R: rand::Rng>(
 /// lowers F = U − T·S the most (ties: lowest person index), in assignment order. Returns
 /// the number filled.
 pub fn fill_vacancies(state: &mut MoveState, temperature: f64) -> usize {
-    fill_vacancies_recorded(state, temperature, None)
-}
-
-/// [`fill_vacancies`], pushing every fill onto `journal` when given.
-fn fill_vacancies_recorded(
-    state: &mut MoveState,
-    temperature: f64,
-    mut journal: Option<&mut Vec<Move>>,
-) -> usize {
     let mut filled = 0;
     for a in state.vacant_assignments() {
         // ΔF of each filler, computed without applying the move (bit-identical to applying
@@ -290,9 +267,6 @@ fn fill_vacancies_recorded(
                 to: p,
             };
             state.apply(mv);
-            if let Some(j) = journal.as_deref_mut() {
-                j.push(mv);
-            }
             filled += 1;
         }
     }
@@ -395,41 +369,33 @@ pub fn loss_energy_barrier(
 }
 
 /// F = U − T·S (energy units) after losing `removed` and repairing exactly as
-/// [`loss_energy_barrier`] does, measured on `state`, the state of the repair's scope with
-/// nobody removed, and undone afterwards: on return `state` is bit-identical to what it was,
-/// whatever the outcome. The barrier is this minus `state.energy(temperature)`.
+/// [`loss_energy_barrier`] does, measured on `state`, which must equal `origin`, the state
+/// of the repair's scope with nobody removed. On return `state` equals `origin` again, bit
+/// for bit, whatever the outcome. The barrier is this minus `origin.energy(temperature)`.
 ///
 /// For callers that measure many losses of one schedule: the schedule is scanned once; each
-/// loss takes the persons out in place ([`MoveState::remove_persons`]), repairs while
-/// recording the accepted moves in `journal` (a reusable buffer), then undoes the moves in
-/// reverse order and puts the persons back ([`MoveState::restore`]). Each result depends
-/// only on the state, the loss and the seed, never on which losses were measured before.
+/// loss takes the persons out in place ([`MoveState::remove_persons`]), repairs, and copies
+/// `origin` back into the working state's buffers ([`MoveState::reset_to`]). Each result
+/// depends only on the state, the loss and the seed, never on which losses were measured
+/// before.
 pub fn repaired_free_energy(
     state: &mut MoveState,
+    origin: &MoveState,
     removed: &[PersonIdx],
     temperature: f64,
     descent_steps: usize,
     seed: u64,
-    journal: &mut Vec<Move>,
 ) -> Result<f64, StatmechError> {
     check_positive("temperature", temperature)?;
-    let removal = state.remove_persons(removed)?;
-    journal.clear();
-    fill_vacancies_recorded(state, temperature, Some(journal));
+    debug_assert!(
+        state == origin,
+        "the working state must start as a copy of origin"
+    );
+    state.remove_persons(removed)?;
+    fill_vacancies(state, temperature);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let repaired = descend_recorded(
-        state,
-        temperature,
-        descent_steps,
-        true,
-        &mut rng,
-        Some(journal),
-    )
-    .energy;
-    while let Some(mv) = journal.pop() {
-        state.apply(mv.inverse());
-    }
-    state.restore(removal);
+    let repaired = descend(state, temperature, descent_steps, true, &mut rng).energy;
+    state.reset_to(origin);
     Ok(repaired)
 }
 

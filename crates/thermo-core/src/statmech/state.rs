@@ -158,6 +158,8 @@ pub struct MoveState {
     /// in the arrays, after the movable ones, as [`VACANT`] entries that count for nothing.
     departed: usize,
     xlnx: Vec<f64>,
+    /// ln k for k = 0 ..= the state's assignments: the entropy's ln N is a table read.
+    ln_count: Vec<f64>,
     // Mutable part.
     person: Vec<u32>,
     col: Vec<u32>,
@@ -305,6 +307,8 @@ pub struct StateTemplate {
     slot_min: Vec<u32>,
     /// x ln x for every count an in-scope cell can reach.
     xlnx: Vec<f64>,
+    /// ln k for every count of assignments the state can hold.
+    ln_count: Vec<f64>,
     // In-scope assignments in schedule order.
     origin: Vec<u32>,
     block: Vec<u32>,
@@ -457,6 +461,7 @@ impl StateTemplate {
             })
             .collect();
         let xlnx_table: Vec<f64> = (0..=origin.len() as u32 + 1).map(xlnx).collect();
+        let ln_count: Vec<f64> = (0..=origin.len() + 1).map(|k| (k as f64).ln()).collect();
         let slot: Vec<u32> = block
             .iter()
             .zip(&col)
@@ -485,6 +490,7 @@ impl StateTemplate {
             block_slots,
             slot_min,
             xlnx: xlnx_table,
+            ln_count,
             origin,
             block,
             col,
@@ -593,6 +599,7 @@ impl StateTemplate {
             violation,
             departed: 0,
             xlnx: self.xlnx.clone(),
+            ln_count: self.ln_count.clone(),
             person: vec![VACANT; n],
             col,
             slot,
@@ -995,7 +1002,7 @@ impl MoveState {
         if t == 0.0 {
             u
         } else {
-            u - t * Self::entropy_from(s)
+            u - t * self.entropy_from(s)
         }
     }
 
@@ -1019,12 +1026,18 @@ impl MoveState {
     }
 
     #[inline]
-    fn entropy_from(s: &Sums) -> f64 {
+    fn entropy_from(&self, s: &Sums) -> f64 {
         if s.assigned <= 1 {
             return 0.0;
         }
         let n = s.assigned as f64;
-        (n.ln() - s.clnc / n).max(0.0)
+        // The same ln(n) as computing it here, read from the table.
+        let ln_n = self
+            .ln_count
+            .get(s.assigned as usize)
+            .copied()
+            .unwrap_or_else(|| n.ln());
+        (ln_n - s.clnc / n).max(0.0)
     }
 
     #[inline]
@@ -1045,7 +1058,7 @@ impl MoveState {
 
     /// Configuration entropy S (nats).
     pub fn configuration_entropy(&self) -> f64 {
-        Self::entropy_from(&self.sums)
+        self.entropy_from(&self.sums)
     }
 
     /// The raw terms of U.
@@ -1230,6 +1243,46 @@ impl MoveState {
         self.sums = removal.sums;
         self.preference_deficit = removal.preference_deficit;
         self.violations = removal.violations;
+    }
+
+    /// Makes this state bit-identical to `origin` by copying into its own buffers every
+    /// field that moves and roster changes ([`MoveState::remove_persons`]) alter. For a state
+    /// that started as a copy of `origin` and has since moved: one pass of copies instead of
+    /// undoing each move. A state of another shape (built for another roster or scope) is
+    /// replaced by a clone of `origin`.
+    pub fn reset_to(&mut self, origin: &MoveState) {
+        let same_shape = self.origin == origin.origin
+            && self.model == origin.model
+            && self.movable == origin.movable
+            && self.cell.len() == origin.cell.len()
+            && self.busy.len() == origin.busy.len()
+            && self.coverage.len() == origin.coverage.len()
+            && self.col_people.len() == origin.col_people.len();
+        if !same_shape {
+            *self = origin.clone();
+            return;
+        }
+        self.active.copy_from_slice(&origin.active);
+        self.active_count = origin.active_count;
+        for (mine, theirs) in self.col_people.iter_mut().zip(&origin.col_people) {
+            mine.clone_from(theirs);
+        }
+        self.preference_deficit = origin.preference_deficit;
+        self.violations = origin.violations;
+        self.departed = origin.departed;
+        self.person.copy_from_slice(&origin.person);
+        self.col.copy_from_slice(&origin.col);
+        self.slot.copy_from_slice(&origin.slot);
+        self.busy.copy_from_slice(&origin.busy);
+        self.coverage.copy_from_slice(&origin.coverage);
+        self.slot_size.copy_from_slice(&origin.slot_size);
+        self.load.copy_from_slice(&origin.load);
+        self.cell.copy_from_slice(&origin.cell);
+        self.col_n.copy_from_slice(&origin.col_n);
+        self.col_sq.copy_from_slice(&origin.col_sq);
+        self.col_term.copy_from_slice(&origin.col_term);
+        self.sums = origin.sums;
+        debug_assert!(self == origin);
     }
 
     /// Counts person `p` busy in every block while off the roster (`off`), or frees them.
