@@ -1475,3 +1475,61 @@ impl Undo {
         self.mv
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+
+    #[test]
+    fn uniform_below_covers_the_edges_of_the_field() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        // Every choice from 1 to the full field, and the bits at both ends of the field.
+        for n in [1usize, 2, 3, 7, 1000, 1 << 30, (1 << 31) - 1, 1 << 31] {
+            for bits in [0, 1, 2, INDEX_MASK / 2, INDEX_MASK - 1, INDEX_MASK] {
+                let k = uniform_below(bits, n, &mut rng);
+                assert!(k < n, "n {n} bits {bits}: {k}");
+            }
+        }
+        // Wider than the field: drawn from the generator directly, still in range.
+        let wide = (1usize << 33) + 5;
+        assert!(uniform_below(INDEX_MASK, wide, &mut rng) < wide);
+        // An accepted draw is Lemire's multiply-shift of the bits.
+        assert_eq!(uniform_below(INDEX_MASK, 10, &mut rng), 9);
+        assert_eq!(uniform_below((1 << 30) + 1, 10, &mut rng), 5);
+        // 2³⁰ · 10 leaves a low part of 0, below 2³¹ mod 10 = 8: rejected, so the result
+        // comes from fresh bits of the generator (the same ones a second call would take).
+        let mut a = ChaCha8Rng::seed_from_u64(3);
+        let mut b = a.clone();
+        let fresh = b.next_u64() >> (64 - INDEX_BITS);
+        let expected = ((fresh * 10) >> INDEX_BITS) as usize;
+        assert!(
+            (fresh * 10) & INDEX_MASK >= 8,
+            "the fresh bits are accepted"
+        );
+        assert_eq!(uniform_below(1 << 30, 10, &mut a), expected);
+    }
+
+    #[test]
+    fn uniform_below_is_uniform() {
+        // χ² goodness of fit of 200 000 draws per range, at α = 0.001.
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        for n in [3usize, 7, 10, 97] {
+            let draws = 200_000;
+            let mut counts = vec![0u64; n];
+            for _ in 0..draws {
+                let bits = rng.next_u64() >> (64 - INDEX_BITS);
+                counts[uniform_below(bits, n, &mut rng)] += 1;
+            }
+            let expected = draws as f64 / n as f64;
+            let chi2: f64 = counts
+                .iter()
+                .map(|&c| (c as f64 - expected).powi(2) / expected)
+                .sum();
+            let critical = ChiSquared::new((n - 1) as f64).unwrap().inverse_cdf(0.999);
+            assert!(chi2 < critical, "n {n}: χ² {chi2} ≥ {critical}");
+        }
+    }
+}
