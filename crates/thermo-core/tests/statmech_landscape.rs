@@ -183,7 +183,7 @@ fn removing_persons_in_place_matches_a_rebuild_and_restores_bit_for_bit() {
     ] {
         let rebuilt = MoveState::new(&s, Scope::all(), &removed, &model).unwrap();
         let mut state = now.clone();
-        let removal = state.remove_persons(&removed).unwrap();
+        state.remove_persons(&removed).unwrap();
         let (a, b) = (state.terms(), rebuilt.terms());
         assert_eq!(
             (a.violations, a.coverage_shortfall, a.vacancies),
@@ -208,7 +208,7 @@ fn removing_persons_in_place_matches_a_rebuild_and_restores_bit_for_bit() {
                 rebuilt.candidates(a).collect::<Vec<_>>()
             );
         }
-        state.restore(removal);
+        state.reset_to(&now);
         assert_eq!(state, now);
     }
     let mut state = now.clone();

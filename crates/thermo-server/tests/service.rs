@@ -1298,8 +1298,10 @@ impl Relay {
     }
 }
 
-#[tokio::test]
-async fn a_postgres_outage_answers_503_and_a_retry_succeeds_after_it() {
+/// A fresh schema on the test PostgreSQL, reached through a [`Relay`]: the relay, the
+/// database URL through it, and the schema; `None` when PostgreSQL is unavailable outside
+/// CI (in CI that panics, see [`pg_store`]).
+async fn postgres_behind_relay() -> Option<(Relay, String, String)> {
     let url = pg_url();
     let Some(host_port) = url
         .split('@')
@@ -1307,14 +1309,20 @@ async fn a_postgres_outage_answers_503_and_a_retry_succeeds_after_it() {
         .and_then(|rest| rest.split('/').next())
         .map(str::to_owned)
     else {
-        panic!("TEST_DATABASE_URL must look like postgres://user@host:port/db");
+        panic!("TEST_DATABASE_URL must look like postgres://user@host:port/db, not {url}");
     };
     let schema = fresh_schema();
-    if pg_store(&url, &schema).await.is_none() {
-        return;
-    }
+    pg_store(&url, &schema).await?;
     let relay = Relay::start(host_port.clone()).await;
     let relayed = url.replacen(&host_port, &relay.address.to_string(), 1);
+    Some((relay, relayed, schema))
+}
+
+#[tokio::test]
+async fn a_postgres_outage_answers_503_and_a_retry_succeeds_after_it() {
+    let Some((relay, relayed, schema)) = postgres_behind_relay().await else {
+        return;
+    };
     let store = pg_store(&relayed, &schema).await.unwrap();
     let state = AppState::new(store, config());
     let (status, _) = call(
@@ -1572,21 +1580,9 @@ async fn a_job_in_progress_at_shutdown_finishes_and_is_recorded() {
 
 #[tokio::test]
 async fn job_workers_recover_after_a_postgres_outage() {
-    let url = pg_url();
-    let Some(host_port) = url
-        .split('@')
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .map(str::to_owned)
-    else {
-        panic!("TEST_DATABASE_URL must look like postgres://user@host:port/db");
-    };
-    let schema = fresh_schema();
-    if pg_store(&url, &schema).await.is_none() {
+    let Some((relay, relayed, schema)) = postgres_behind_relay().await else {
         return;
-    }
-    let relay = Relay::start(host_port.clone()).await;
-    let relayed = url.replacen(&host_port, &relay.address.to_string(), 1);
+    };
     let state = AppState::new(pg_store(&relayed, &schema).await.unwrap(), jobs_config("a"));
     let (status, _) = call(
         &state,

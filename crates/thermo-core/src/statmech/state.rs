@@ -627,7 +627,7 @@ impl StateTemplate {
             },
         };
         for p in off_roster {
-            state.mark_off_roster(p, true);
+            state.mark_off_roster(p);
         }
         for (a, p) in person.into_iter().enumerate() {
             let slot = state.slot[a];
@@ -974,15 +974,6 @@ impl MoveState {
         self.energy_from(&s, entropy_temperature)
     }
 
-    /// Applies `mv` without evaluating E (a perturbation whose energy is read at the end).
-    /// Call [`MoveState::reject`] with the returned token to undo it exactly.
-    #[inline]
-    pub fn apply_undoable(&mut self, mv: Move) -> Undo {
-        let before = self.sums;
-        self.apply(mv);
-        Undo { mv, sums: before }
-    }
-
     /// Undoes a move applied by [`MoveState::try_move`], restoring the state bit for bit.
     #[inline]
     pub fn reject(&mut self, undo: Undo) {
@@ -1158,45 +1149,37 @@ impl MoveState {
     /// the preference deficit) are updated rather than re-accumulated, so they can differ
     /// from a rebuild in the last bits.
     ///
-    /// The returned [`Removal`] puts the persons back ([`MoveState::restore`]) once every
-    /// move applied since has been undone.
-    pub fn remove_persons(&mut self, removed: &[PersonIdx]) -> Result<Removal, StatmechError> {
+    /// [`MoveState::reset_to`] with the state before the removal puts the persons back.
+    pub fn remove_persons(&mut self, removed: &[PersonIdx]) -> Result<(), StatmechError> {
         for r in removed {
             if r.index() >= self.people {
                 return Err(StatmechError::UnknownPerson(format!("#{}", r.0)));
             }
         }
-        let mut record = Removal {
-            persons: Vec::new(),
-            entries: Vec::new(),
-            sums: self.sums,
-            preference_deficit: self.preference_deficit,
-            violations: self.violations,
-        };
+        let mut any = false;
         for r in removed {
             let p = r.0;
             if !self.active[r.index()] {
                 continue;
             }
-            record.persons.push(p);
+            any = true;
             self.active[r.index()] = false;
             self.active_count -= 1;
-            self.mark_off_roster(r.index(), true);
+            self.mark_off_roster(r.index());
             for list in &mut self.col_people {
                 if let Ok(i) = list.binary_search(&p) {
                     list.remove(i);
                 }
             }
         }
-        if record.persons.is_empty() {
-            return Ok(record);
+        if !any {
+            return Ok(());
         }
         for a in 0..self.person.len() {
             let p = self.person[a];
             if p == VACANT || self.active[p as usize] {
                 continue;
             }
-            record.entries.push((a as u32, p));
             self.take(a);
             if a < self.movable {
                 self.add(a, VACANT);
@@ -1210,39 +1193,7 @@ impl MoveState {
                 }
             }
         }
-        Ok(record)
-    }
-
-    /// Puts back the persons of `removal`, the record of the last
-    /// [`MoveState::remove_persons`] on this state, after every move applied since has been
-    /// undone (applied moves in reverse order, each as its [`Move::inverse`]): the state is
-    /// then bit-identical to the state before the removal. The floating-point sums come from
-    /// the record; every other field is an integer count or recomputed from them.
-    pub fn restore(&mut self, removal: Removal) {
-        for &(a, p) in &removal.entries {
-            let a = a as usize;
-            if a < self.movable {
-                self.take(a);
-            } else {
-                self.departed -= 1;
-            }
-            self.add(a, p);
-        }
-        for &p in &removal.persons {
-            self.active[p as usize] = true;
-            self.active_count += 1;
-            self.mark_off_roster(p as usize, false);
-            for (c, list) in self.col_people.iter_mut().enumerate() {
-                if self.skill_ok[p as usize * self.cols + c]
-                    && let Err(i) = list.binary_search(&p)
-                {
-                    list.insert(i, p);
-                }
-            }
-        }
-        self.sums = removal.sums;
-        self.preference_deficit = removal.preference_deficit;
-        self.violations = removal.violations;
+        Ok(())
     }
 
     /// Makes this state bit-identical to `origin` by copying into its own buffers every
@@ -1285,14 +1236,10 @@ impl MoveState {
         debug_assert!(self == origin);
     }
 
-    /// Counts person `p` busy in every block while off the roster (`off`), or frees them.
-    fn mark_off_roster(&mut self, p: usize, off: bool) {
+    /// Counts person `p`, now off the roster, busy in every block.
+    fn mark_off_roster(&mut self, p: usize) {
         for count in self.busy.iter_mut().skip(p).step_by(self.people) {
-            if off {
-                *count += 1;
-            } else {
-                *count -= 1;
-            }
+            *count += 1;
         }
     }
 
@@ -1448,18 +1395,6 @@ impl MoveState {
     pub fn model(&self) -> &EnergyModel {
         &self.model
     }
-}
-
-/// What [`MoveState::restore`] needs to put removed persons back.
-#[derive(Debug, Clone)]
-pub struct Removal {
-    /// Persons taken off the roster (those already off it excluded).
-    persons: Vec<u32>,
-    /// (state assignment, person) of every assignment they held.
-    entries: Vec<(u32, u32)>,
-    sums: Sums,
-    preference_deficit: f64,
-    violations: u64,
 }
 
 /// What [`MoveState::reject`] needs to undo a tentative move.
